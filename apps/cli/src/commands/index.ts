@@ -1,0 +1,5 @@
+import type { Command } from '../command.js';
+import { doctorCommand } from './doctor.js';
+
+/** Every top-level command, in help order. Packages' commands are added here. */
+export const commands: Command[] = [doctorCommand];

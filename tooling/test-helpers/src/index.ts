@@ -1,0 +1,3 @@
+export { makeTempDir, removeDir } from './tempDir.js';
+export { sharedReferencePath, hasSharedReference } from './sharedReference.js';
+export { seededFloats } from './seededFloats.js';
