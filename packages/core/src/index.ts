@@ -59,3 +59,4 @@ export {
   bfloat16BitsToFloat32,
   float32ToBfloat16Bits,
 } from './safetensors/dtypes.js';
+export { type Tracker, noopTracker } from './tracker.js';
