@@ -2,7 +2,6 @@ import { CoreError } from '../errors.js';
 import { wasmFixesPack, webgpuInt32TransposePack, registerMissingGradients } from '../kernels/builtinFixes.js';
 import { applyKernelPacks, registerKernelPack } from '../kernels/kernelRegistry.js';
 import type { Logger } from '../logger.js';
-import { tf } from '../tf.js';
 import {
   BACKEND_ORDER,
   type BackendChoice,
