@@ -1,0 +1,68 @@
+import { KERNEL_WASM_BASE64 } from './kernelBytes.generated.js';
+import type { WasmBackend } from './wasmBackend.js';
+
+/** Exports of the kernel module; every pointer is a byte offset in tfjs-wasm's heap. */
+export interface KernelExports {
+  gemm(a: number, rsa: number, csa: number, b: number, rsb: number, csb: number, c: number, m: number, n: number, k: number, work: number): void;
+  gemmInt8(a: number, rsa: number, csa: number, q: number, scales: number, c: number, m: number, n: number, k: number, work: number): void;
+  gemmInt4(
+    a: number,
+    rsa: number,
+    csa: number,
+    q: number,
+    scales: number,
+    zeros: number,
+    group: number,
+    c: number,
+    m: number,
+    n: number,
+    k: number,
+    work: number,
+  ): void;
+  [name: string]: (...args: number[]) => number | void;
+}
+
+/** The kernel module bound to one backend's heap, plus a reusable scratch buffer. */
+export interface KernelInstance {
+  exports: KernelExports;
+  /** Returns a heap pointer to at least `bytes` of scratch (grown on demand, never shrunk). */
+  workspace(bytes: number): number;
+  /** Frees the scratch buffer (backend disposal / unregister). */
+  release(): void;
+}
+
+let compiled: WebAssembly.Module | undefined;
+const instances = new WeakMap<WasmBackend, KernelInstance>();
+
+function kernelModule(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(Buffer.from(KERNEL_WASM_BASE64, 'base64'));
+  return compiled;
+}
+
+/** Instantiates (once per backend) the kernel module on `backend`'s heap memory. */
+export function kernelInstance(backend: WasmBackend): KernelInstance {
+  const existing = instances.get(backend);
+  if (existing) return existing;
+  const memory = backend.wasm.asm.memory;
+  const instance = new WebAssembly.Instance(kernelModule(), { env: { memory } });
+  let pointer = 0;
+  let size = 0;
+  const created: KernelInstance = {
+    exports: instance.exports as unknown as KernelExports,
+    workspace(bytes) {
+      if (bytes <= size) return pointer;
+      if (pointer) backend.wasm._free(pointer);
+      size = Math.max(bytes, size * 2, 1 << 16);
+      pointer = backend.wasm._malloc(size) >>> 0;
+      if (!pointer) throw new Error(`wasm heap: cannot allocate ${size} bytes of kernel workspace`);
+      return pointer;
+    },
+    release() {
+      if (pointer) backend.wasm._free(pointer);
+      pointer = 0;
+      size = 0;
+    },
+  };
+  instances.set(backend, created);
+  return created;
+}
