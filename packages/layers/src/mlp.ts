@@ -1,0 +1,29 @@
+import { tf } from '@deepline/core';
+import type { WeightStore } from './weightStore.js';
+
+/** HF names and shapes of a SwiGLU MLP under `prefix` (`gate_proj`=w1, `up_proj`=w3, `down_proj`=w2). */
+export function mlpWeightShapes(prefix: string, dim: number, hidden: number): { name: string; shape: number[] }[] {
+  return [
+    { name: `${prefix}.gate_proj.weight`, shape: [hidden, dim] },
+    { name: `${prefix}.up_proj.weight`, shape: [hidden, dim] },
+    { name: `${prefix}.down_proj.weight`, shape: [dim, hidden] },
+  ];
+}
+
+/** Options of swiGlu. */
+export interface SwiGluOptions {
+  x: tf.Tensor;
+  store: WeightStore;
+  /** HF prefix, e.g. `model.layers.0.mlp` or `model.layers.1.mlp.experts.3`. */
+  prefix: string;
+}
+
+/** SwiGLU MLP `w2 · (silu(w1·x) ⊙ (w3·x))` (spec §7.2). */
+export function swiGlu({ x, store, prefix }: SwiGluOptions): tf.Tensor {
+  return tf.tidy(() => {
+    const gate = store.linear(`${prefix}.gate_proj.weight`).apply(x);
+    const up = store.linear(`${prefix}.up_proj.weight`).apply(x);
+    const act = tf.mul(tf.mul(gate, tf.sigmoid(gate)), up);
+    return store.linear(`${prefix}.down_proj.weight`).apply(act);
+  });
+}
