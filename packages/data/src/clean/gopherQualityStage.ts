@@ -1,0 +1,90 @@
+import type { Document } from '../types.js';
+import { type CleaningStage, type StageResult, reject } from './stage.js';
+import { isSymbolWord, wordsOf } from './textStats.js';
+
+/** Gopher quality rules (Rae et al. 2021; datatrove GopherQualityFilter defaults). */
+export interface GopherQualityOptions {
+  minDocWords?: number;
+  maxDocWords?: number;
+  minAvgWordLength?: number;
+  maxAvgWordLength?: number;
+  /** Max ratio of `#` (and separately of ellipses) to words. */
+  maxSymbolWordRatio?: number;
+  maxBulletLinesRatio?: number;
+  maxEllipsisLinesRatio?: number;
+  /** Min fraction of words containing a letter. */
+  minAlphaWordsRatio?: number;
+  minStopWords?: number;
+  stopWords?: string[];
+}
+
+const DEFAULT_STOP_WORDS = ['the', 'be', 'to', 'of', 'and', 'that', 'have', 'with'];
+const HAS_LETTER = /\p{L}/u;
+
+export function gopherQualityStage(options: GopherQualityOptions = {}): CleaningStage {
+  const o = {
+    minDocWords: 50,
+    maxDocWords: 100_000,
+    minAvgWordLength: 3,
+    maxAvgWordLength: 10,
+    maxSymbolWordRatio: 0.1,
+    maxBulletLinesRatio: 0.9,
+    maxEllipsisLinesRatio: 0.3,
+    minAlphaWordsRatio: 0.8,
+    minStopWords: 2,
+    ...options,
+  };
+  const stopWords = new Set(options.stopWords ?? DEFAULT_STOP_WORDS);
+  return {
+    name: 'gopher_quality',
+    apply(doc: Document): StageResult {
+      const text = doc.text;
+      const words = wordsOf(text);
+      let nonSymbol = 0;
+      let nonSymbolChars = 0;
+      let alpha = 0;
+      let stop = 0;
+      for (const w of words) {
+        if (!isSymbolWord(w)) {
+          nonSymbol++;
+          nonSymbolChars += w.length;
+        }
+        if (HAS_LETTER.test(w)) alpha++;
+        if (stop < o.minStopWords && stopWords.has(w.toLowerCase())) stop++;
+      }
+      if (nonSymbol < o.minDocWords) return reject('gopher_short_doc', `${nonSymbol} words`);
+      if (nonSymbol > o.maxDocWords) return reject('gopher_long_doc', `${nonSymbol} words`);
+      const avg = nonSymbolChars / nonSymbol;
+      if (avg < o.minAvgWordLength) return reject('gopher_below_avg_word_length', avg.toFixed(2));
+      if (avg > o.maxAvgWordLength) return reject('gopher_above_avg_word_length', avg.toFixed(2));
+      const hashes = count(text, '#');
+      if (hashes / words.length > o.maxSymbolWordRatio) return reject('gopher_too_many_hashes');
+      const ellipses = count(text, '...') + count(text, '\u2026');
+      if (ellipses / words.length > o.maxSymbolWordRatio) return reject('gopher_too_many_ellipsis');
+      const lines = text.split('\n');
+      let bullets = 0;
+      let endEllipsis = 0;
+      for (const line of lines) {
+        const t = line.trimStart();
+        if (t.startsWith('\u2022') || t.startsWith('-')) bullets++;
+        const e = line.trimEnd();
+        if (e.endsWith('...') || e.endsWith('\u2026')) endEllipsis++;
+      }
+      if (bullets / lines.length > o.maxBulletLinesRatio) return reject('gopher_too_many_bullets');
+      if (endEllipsis / lines.length > o.maxEllipsisLinesRatio) return reject('gopher_too_many_end_ellipsis');
+      if (alpha / words.length < o.minAlphaWordsRatio) return reject('gopher_below_alpha_threshold');
+      if (stop < o.minStopWords) return reject('gopher_enough_stop_words', `${stop} stop words`);
+      return doc;
+    },
+  };
+}
+
+function count(text: string, needle: string): number {
+  let n = 0;
+  let i = text.indexOf(needle);
+  while (i !== -1) {
+    n++;
+    i = text.indexOf(needle, i + needle.length);
+  }
+  return n;
+}

@@ -1,0 +1,103 @@
+import { SeededRandom } from '@deepline/core';
+import { DataError } from '../errors.js';
+import { fmix32, hashString } from '../clean/textStats.js';
+import { dedupWords } from './dedupText.js';
+
+/** MinHash-LSH parameters. Defaults follow datatrove/FineWeb: word 5-grams, 14 bands × 8 rows. */
+export interface MinHashOptions {
+  /** Words per shingle (default 5). */
+  ngram?: number;
+  bands?: number;
+  rows?: number;
+  /** Seed for the hash family (default 1); signatures are only comparable under one seed. */
+  seed?: number;
+}
+
+/** A prepared hash family: `bands × rows` hash functions. */
+export interface MinHasher {
+  readonly ngram: number;
+  readonly bands: number;
+  readonly rows: number;
+  /** Signature of a text, or undefined when the text has no words. */
+  signature(text: string): Uint32Array | undefined;
+  /** One 52-bit key per band. */
+  bandKeys(signature: Uint32Array): number[];
+}
+
+/**
+ * Builds the hash family. Each function is h_i(x) = xorshift16(((x ^ b_i) · a_i) mod 2³²) over
+ * murmur-finalised shingle hashes: four integer ops per (shingle, function), which is what
+ * makes 112 functions affordable in JS.
+ */
+export function createMinHasher(options: MinHashOptions = {}): MinHasher {
+  const ngram = options.ngram ?? 5;
+  const bands = options.bands ?? 14;
+  const rows = options.rows ?? 8;
+  for (const [field, v] of [
+    ['ngram', ngram],
+    ['bands', bands],
+    ['rows', rows],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new DataError(`minhash.${field} must be a positive integer, got ${v}`, { code: 'BAD_OPTION', context: { field: `minhash.${field}` } });
+  }
+  const k = bands * rows;
+  const rng = new SeededRandom(options.seed ?? 1);
+  const mulA = new Uint32Array(k);
+  const xorB = new Uint32Array(k);
+  for (let i = 0; i < k; i++) {
+    mulA[i] = rng.nextUint32() | 1;
+    xorB[i] = rng.nextUint32();
+  }
+  return {
+    ngram,
+    bands,
+    rows,
+    signature(text: string): Uint32Array | undefined {
+      const words = dedupWords(text);
+      if (words.length === 0) return undefined;
+      const wordHashes = new Uint32Array(words.length);
+      for (let i = 0; i < words.length; i++) wordHashes[i] = hashString(words[i]!);
+      const sig = new Uint32Array(k).fill(0xffffffff);
+      const shingles = Math.max(1, words.length - ngram + 1);
+      const width = Math.min(ngram, words.length);
+      for (let s = 0; s < shingles; s++) {
+        let h = 0x27d4eb2f;
+        for (let j = 0; j < width; j++) h = Math.imul(h ^ wordHashes[s + j]!, 0x01000193) + j;
+        const x = fmix32(h);
+        for (let i = 0; i < k; i++) {
+          let y = Math.imul(x ^ xorB[i]!, mulA[i]!);
+          y = (y ^ (y >>> 16)) >>> 0;
+          if (y < sig[i]!) sig[i] = y;
+        }
+      }
+      return sig;
+    },
+    bandKeys(sig: Uint32Array): number[] {
+      const keys: number[] = [];
+      for (let b = 0; b < bands; b++) {
+        let h1 = 0x9e3779b9 ^ b;
+        let h2 = 0x7f4a7c15 + b;
+        for (let r = 0; r < rows; r++) {
+          const v = sig[b * rows + r]!;
+          h1 = Math.imul(h1 ^ v, 0x01000193);
+          h2 = Math.imul(h2 + v, 0xcc9e2d51);
+          h2 ^= h2 >>> 15;
+        }
+        keys.push((fmix32(h1) >>> 0) * 0x100000 + (fmix32(h2) & 0xfffff));
+      }
+      return keys;
+    },
+  };
+}
+
+/** Fraction of equal positions: an unbiased estimate of the Jaccard similarity of the shingle sets. */
+export function estimateJaccard(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let same = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
+  return same / a.length;
+}
+
+/** Probability that a pair with Jaccard `s` becomes an LSH candidate: 1 − (1 − s^rows)^bands. */
+export function candidateProbability(options: { similarity: number; bands: number; rows: number }): number {
+  return 1 - (1 - options.similarity ** options.rows) ** options.bands;
+}

@@ -1,0 +1,80 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { DataError } from '../errors.js';
+import type { BatchRequest, BatchResult, WorkerInit } from './protocol.js';
+
+interface Slot {
+  worker: Worker;
+  busy: number;
+  pending: Map<number, { resolve: (r: BatchResult) => void; reject: (e: Error) => void }>;
+}
+
+/** Where the worker script is: beside the bundle in dist, or the .ts source (run through tsx) in the repo. */
+function workerEntry(): { url: URL; execArgv?: string[] } {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) {
+    const tsx = createRequire(here).resolve('tsx');
+    return { url: new URL('./pipelineWorker.ts', here), execArgv: ['--conditions=source', '--import', tsx] };
+  }
+  return { url: new URL(here.endsWith('.cjs') ? './pipelineWorker.cjs' : './pipelineWorker.js', here) };
+}
+
+/** A fixed set of cleaning workers; batches go to the least busy one. */
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private nextId = 0;
+
+  private constructor() {}
+
+  /** Starts `size` workers and waits until each has built its cleaning chain. */
+  static async start(options: { size: number; init: WorkerInit }): Promise<WorkerPool> {
+    const pool = new WorkerPool();
+    const entry = workerEntry();
+    await Promise.all(
+      Array.from({ length: options.size }, async () => {
+        const worker = new Worker(entry.url, { workerData: options.init, execArgv: entry.execArgv });
+        const slot: Slot = { worker, busy: 0, pending: new Map() };
+        pool.slots.push(slot);
+        await new Promise<void>((resolve, reject) => {
+          const onFirst = (message: { ready?: boolean; error?: string }) => {
+            worker.off('message', onFirst);
+            if (message.ready) resolve();
+            else reject(new DataError(`worker failed to start: ${message.error}`, { code: 'WORKER', context: {} }));
+          };
+          worker.on('message', onFirst);
+          worker.once('error', reject);
+        });
+        worker.on('message', (result: BatchResult) => {
+          const waiter = slot.pending.get(result.id);
+          if (!waiter) return;
+          slot.pending.delete(result.id);
+          slot.busy--;
+          waiter.resolve(result);
+        });
+        worker.on('error', (error) => {
+          for (const waiter of slot.pending.values()) waiter.reject(error);
+          slot.pending.clear();
+        });
+      }),
+    ).catch(async (error) => {
+      await pool.close();
+      throw error;
+    });
+    return pool;
+  }
+
+  /** Sends one batch; resolves with the worker's result. */
+  run(docs: BatchRequest['docs']): Promise<BatchResult> {
+    const slot = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+    const id = this.nextId++;
+    slot.busy++;
+    return new Promise((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      slot.worker.postMessage({ id, docs } satisfies BatchRequest);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}
