@@ -59,7 +59,7 @@ export function batchMatMulKernel(args: { inputs: tf.NamedTensorInfoMap; backend
   for (let i = 0; i < batches; i++) {
     const ai = batchIndex(outDims, aDims, i);
     const bi = batchIndex(outDims, bDims, i);
-    gemm(aBase + ai * m * k * 4, rsa, csa, bBase + bi * k * n * 4, rsb, csb, cBase + i * m * n * 4, m, n, k, work);
+    gemm(aBase + ai * m * k * 4, rsa, csa, bBase + bi * k * n * 4, rsb, csb, cBase + i * m * n * 4, n * 4, m, n, k, work);
   }
   return out;
 }

@@ -72,7 +72,8 @@ function microKernel(): string {
       range(vecs).map(
         (v) =>
           `(v128.store offset=${v * 16} (i32.add (local.get $c) (i32.mul (local.get $ldc) (i32.const ${r})))
-          (f32x4.add (v128.load offset=${v * 16} (i32.add (local.get $c) (i32.mul (local.get $ldc) (i32.const ${r})))) (local.get $acc_${r}_${v})))`,
+          (select (f32x4.add (v128.load offset=${v * 16} (i32.add (local.get $c) (i32.mul (local.get $ldc) (i32.const ${r})))) (local.get $acc_${r}_${v}))
+            (local.get $acc_${r}_${v}) (local.get $add)))`,
       ),
     )
     .join('\n      ');
@@ -81,7 +82,7 @@ function microKernel(): string {
     .join('\n      ');
   return `
   (func $kernel (param $pa i32) (param $pb i32) (param $c i32) (param $ldc i32) (param $kc i32)
-    (param $mv i32) (param $nv i32) (param $scratch i32)
+    (param $mv i32) (param $nv i32) (param $scratch i32) (param $add i32)
     ${locals} (local $r i32) (local $j i32) (local $dst i32)
     (block $done
       (br_if $done (i32.eqz (local.get $kc)))
@@ -102,7 +103,7 @@ function microKernel(): string {
       (local.set $j (i32.const 0))
       (loop $cols
         (local.set $dst (i32.add (i32.add (local.get $c) (i32.mul (local.get $r) (local.get $ldc))) (i32.shl (local.get $j) (i32.const 2))))
-        (f32.store (local.get $dst) (f32.add (f32.load (local.get $dst))
+        (f32.store (local.get $dst) (f32.add (select (f32.load (local.get $dst)) (f32.const 0) (local.get $add))
           (f32.load (i32.add (local.get $scratch) (i32.shl (i32.add (i32.mul (local.get $r) (i32.const ${GEMM_NR})) (local.get $j)) (i32.const 2))))))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br_if $cols (i32.lt_u (local.get $j) (local.get $nv))))
@@ -223,21 +224,28 @@ function packB(): string {
 }
 
 /**
- * Blocked driver shared by float and dequantizing GEMMs: C (M×N, row-major, zeroed here)
- * = A·B, where `$packBFn` fills a packed B block for rows [pc, pc+kc).
+ * Blocked driver shared by float and dequantizing GEMMs: C (M×N, row stride ldc bytes) =
+ * A·B; the first K block overwrites C and later ones add to it. `packBCall` fills a packed
+ * B block for rows [pc, pc+kc).
  */
 function driver(name: string, packBCall: string, extraParams: string): string {
   return `
   (func $${name} (export "${name}") (param $a i32) (param $rsa i32) (param $csa i32)
-    ${extraParams} (param $c i32) (param $m i32) (param $n i32) (param $kk i32) (param $work i32)
+    ${extraParams} (param $c i32) (param $ldc i32) (param $m i32) (param $n i32) (param $kk i32) (param $work i32)
     (local $pc i32) (local $kc i32) (local $ic i32) (local $mc i32) (local $jr i32) (local $ir i32)
     (local $pB i32) (local $pA i32) (local $scratch i32) (local $npad i32) (local $mv i32) (local $nv i32)
     (local.set $npad (i32.and (i32.add (local.get $n) (i32.const ${GEMM_NR - 1})) (i32.const ${~(GEMM_NR - 1)})))
     (local.set $pB (i32.and (i32.add (local.get $work) (i32.const 15)) (i32.const -16)))
     (local.set $pA (i32.add (local.get $pB) (i32.mul (local.get $npad) (i32.const ${GEMM_KC * 4}))))
     (local.set $scratch (i32.add (local.get $pA) (i32.const ${GEMM_MC * GEMM_KC * 4})))
-    (memory.fill (local.get $c) (i32.const 0) (i32.shl (i32.mul (local.get $m) (local.get $n)) (i32.const 2)))
-    (if (i32.or (i32.or (i32.eqz (local.get $m)) (i32.eqz (local.get $n))) (i32.eqz (local.get $kk))) (then return))
+    (if (i32.or (i32.eqz (local.get $m)) (i32.eqz (local.get $n))) (then return))
+    (if (i32.eqz (local.get $kk)) (then
+      (loop $zero
+        (memory.fill (local.get $c) (i32.const 0) (i32.shl (local.get $n) (i32.const 2)))
+        (local.set $c (i32.add (local.get $c) (local.get $ldc)))
+        (local.set $m (i32.sub (local.get $m) (i32.const 1)))
+        (br_if $zero (local.get $m)))
+      return))
     (local.set $pc (i32.const 0))
     (loop $kblocks
       (local.set $kc (i32.sub (local.get $kk) (local.get $pc)))
@@ -260,8 +268,8 @@ function driver(name: string, packBCall: string, extraParams: string): string {
             (call $kernel
               (i32.add (local.get $pA) (i32.mul (local.get $ir) (i32.shl (local.get $kc) (i32.const 2))))
               (i32.add (local.get $pB) (i32.mul (local.get $jr) (i32.shl (local.get $kc) (i32.const 2))))
-              (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (i32.add (local.get $ic) (local.get $ir)) (local.get $n)) (local.get $jr)) (i32.const 2)))
-              (i32.shl (local.get $n) (i32.const 2)) (local.get $kc) (local.get $mv) (local.get $nv) (local.get $scratch))
+              (i32.add (local.get $c) (i32.add (i32.mul (i32.add (local.get $ic) (local.get $ir)) (local.get $ldc)) (i32.shl (local.get $jr) (i32.const 2))))
+              (local.get $ldc) (local.get $kc) (local.get $mv) (local.get $nv) (local.get $scratch) (local.get $pc))
             (local.set $ir (i32.add (local.get $ir) (i32.const ${GEMM_MR})))
             (br_if $mpanels (i32.lt_u (local.get $ir) (local.get $mc))))
           (local.set $jr (i32.add (local.get $jr) (i32.const ${GEMM_NR})))

@@ -1,10 +1,10 @@
 import { KERNEL_WASM_BASE64 } from './kernelBytes.generated.js';
-import type { WasmBackend } from './wasmBackend.js';
+import { type WasmBackend, WasmApi } from './wasmBackend.js';
 
 /** Exports of the kernel module; every pointer is a byte offset in tfjs-wasm's heap. */
 export interface KernelExports {
-  gemm(a: number, rsa: number, csa: number, b: number, rsb: number, csb: number, c: number, m: number, n: number, k: number, work: number): void;
-  gemmInt8(a: number, rsa: number, csa: number, q: number, scales: number, c: number, m: number, n: number, k: number, work: number): void;
+  gemm(a: number, rsa: number, csa: number, b: number, rsb: number, csb: number, c: number, ldc: number, m: number, n: number, k: number, work: number): void;
+  gemmInt8(a: number, rsa: number, csa: number, q: number, scales: number, c: number, ldc: number, m: number, n: number, k: number, work: number): void;
   gemmInt4(
     a: number,
     rsa: number,
@@ -14,6 +14,7 @@ export interface KernelExports {
     zeros: number,
     group: number,
     c: number,
+    ldc: number,
     m: number,
     n: number,
     k: number,
@@ -31,11 +32,11 @@ export interface KernelInstance {
   release(): void;
 }
 
-let compiled: WebAssembly.Module | undefined;
+let compiled: object | undefined;
 const instances = new WeakMap<WasmBackend, KernelInstance>();
 
-function kernelModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(Buffer.from(KERNEL_WASM_BASE64, 'base64'));
+function kernelModule(): object {
+  compiled ??= new WasmApi.Module(Buffer.from(KERNEL_WASM_BASE64, 'base64'));
   return compiled;
 }
 
@@ -44,7 +45,7 @@ export function kernelInstance(backend: WasmBackend): KernelInstance {
   const existing = instances.get(backend);
   if (existing) return existing;
   const memory = backend.wasm.asm.memory;
-  const instance = new WebAssembly.Instance(kernelModule(), { env: { memory } });
+  const instance = new WasmApi.Instance(kernelModule(), { env: { memory } });
   let pointer = 0;
   let size = 0;
   const created: KernelInstance = {

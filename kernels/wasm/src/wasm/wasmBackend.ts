@@ -6,7 +6,7 @@ import type { tf } from '@deepline/core';
  */
 export interface WasmBackend extends tf.KernelBackend {
   wasm: {
-    asm: { memory: WebAssembly.Memory };
+    asm: { memory: WasmMemory };
     HEAPU8: Uint8Array;
     _malloc(bytes: number): number;
     _free(pointer: number): void;
@@ -15,6 +15,21 @@ export interface WasmBackend extends tf.KernelBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
+
+/** A WebAssembly.Memory (typed locally: the repo's TS lib set has no WebAssembly DOM types). */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+
+/** The slice of the WebAssembly JS API the package uses. */
+export const WasmApi = (
+  globalThis as unknown as {
+    WebAssembly: {
+      Module: new (bytes: Uint8Array) => object;
+      Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+    };
+  }
+).WebAssembly;
 
 /** Byte offset of a tensor in the wasm heap. */
 export function heapOffset(backend: WasmBackend, info: tf.TensorInfo): number {

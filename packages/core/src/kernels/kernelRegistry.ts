@@ -55,7 +55,9 @@ export async function unregisterKernelPack(name: string): Promise<void> {
 /** Applies every registered pack for `backendName` (called by initBackend after setBackend). */
 export async function applyKernelPacks(backendName: string): Promise<string[]> {
   const names: string[] = [];
-  for (const pack of packs.values()) {
+  // Core's own fixes go first so kernel packages that override the same kernels win.
+  const isCore = (p: KernelPack) => (p.name.startsWith('@deepline/core:') ? 0 : 1);
+  for (const pack of [...packs.values()].sort((a, b) => isCore(a) - isCore(b))) {
     if (pack.backend !== backendName || applied.has(pack.name)) continue;
     await applyPack(pack);
     names.push(pack.name);
