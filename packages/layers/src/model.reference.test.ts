@@ -40,8 +40,8 @@ const cases: { name: string; config: DeepseekConfig }[] = [
       maxSeqLen: 128,
       originalSeqLen: 32,
       ropeFactor: 4,
-      mscale: 0.707,
-      ropeMscale: 0.707,
+      mscale: 0.6,
+      ropeMscale: 0.6,
     },
   },
   {

@@ -1,15 +1,19 @@
 import { tf } from '@deepline/core';
 
-// Identity forward, zero gradient backward.
-const blocked = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const x = inputs[0] as tf.Tensor;
-  return { value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
-});
-
 /**
- * Identity in the forward pass, zero gradient backwards. Router selection (group masks,
- * top-k) only picks indices, so cutting it keeps the backward pass from walking it.
+ * Runs `fn` as one opaque op with zero gradient for its inputs. Ops inside `fn` are not
+ * recorded on the gradient tape, so ops without gradients (Greater, TopK indices…) may be
+ * used. Router selection (group masks, top-k) only picks indices, so it runs this way.
  */
+export function withoutGradient(inputs: tf.Tensor[], fn: (...xs: tf.Tensor[]) => tf.Tensor): tf.Tensor {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const xs = args.slice(0, inputs.length) as tf.Tensor[];
+    return { value: fn(...xs), gradFunc: () => xs.map((x) => tf.zerosLike(x)) };
+  });
+  return op(...inputs);
+}
+
+/** Identity in the forward pass, zero gradient backwards. */
 export function stopGradient(x: tf.Tensor): tf.Tensor {
-  return blocked(x);
+  return withoutGradient([x], (v) => tf.clone(v));
 }
