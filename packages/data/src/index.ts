@@ -46,3 +46,8 @@ export {
 } from './dedup/minhash.js';
 export { dedupWords, exactKey } from './dedup/dedupText.js';
 export { cleanAndDedup, type CleanAndDedupOptions } from './cleanAndDedup.js';
+export { writeShards, type WriteShardsOptions } from './shards/writeShards.js';
+export { SplitAssigner } from './shards/splitAssigner.js';
+export { readManifest, manifestSchema, MANIFEST_FILE, type ShardManifest, type ShardEntry } from './shards/manifest.js';
+export { encodeShard, decodeShard, readShardFile, type ShardContents } from './shards/shardTable.js';
+export { TokenLoader, createLoader, type CreateLoaderOptions, type LoaderState } from './shards/tokenLoader.js';
