@@ -6,3 +6,4 @@ export { GPT2_PATTERN, CL100K_PATTERN, O200K_PATTERN, DEEPSEEK_PATTERNS, NAMED_P
 export { type AddedTokenSpec } from './addedTokens.js';
 export { BYTE_TO_CHAR, bytesToByteLevel, byteLevelToBytes } from './byteLevel.js';
 export { encodeUtf8, decodeUtf8 } from './utf8.js';
+export { trainBpe, preTokenizerForPattern, type TrainBpeOptions, type TrainProgress } from './trainer.js';
