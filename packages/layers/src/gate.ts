@@ -29,7 +29,7 @@ export interface RouteTokensOptions {
  */
 export function routeTokens({ logits, bias, config }: RouteTokensOptions): GateOutput {
   return tf.tidy(() => {
-    const [n, e] = logits.shape;
+    const e = logits.shape[1];
     const scores = (config.scoreFunc === 'softmax' ? tf.softmax(logits) : tf.sigmoid(logits)) as tf.Tensor2D;
     const inputs = bias ? [scores, bias] : [scores];
     const indices = withoutGradient(inputs, (sc, b) => selectExperts(b ? tf.add(sc!, b) : sc!, !!b, config)) as tf.Tensor2D;

@@ -1,18 +1,19 @@
 import { initBackend, tf } from '@deepline/core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeepseekModel } from './model.js';
 import { ropeTables } from './rope.js';
 import { GOLDEN_MODEL_DIR, type Golden, loadGolden, maxAbsDiff } from './testing/golden.js';
 
 // The golden was produced by DeepSeek's own inference/model.py (float32, CPU).
-describe('DeepseekModel against the model.py golden', () => {
+describe.each(['cpu', 'wasm'] as const)('DeepseekModel against the model.py golden on %s', (backend) => {
   let golden: Golden;
   let model: DeepseekModel;
   beforeAll(async () => {
-    await initBackend({ backend: 'cpu' });
+    await initBackend({ backend });
     golden = await loadGolden();
     model = await DeepseekModel.load(GOLDEN_MODEL_DIR);
   });
+  afterAll(() => model.dispose());
 
   it('reproduces model.py freqs_cis', () => {
     const t = ropeTables({ config: model.config, startPos: 0, length: 64 });
