@@ -1,0 +1,57 @@
+import { initBackend, tf } from '@deepline/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../engine/engine.js';
+import { resolveSamplingParams } from '../sampling/sampler.js';
+import { referenceGreedy, tinyDeepseek } from '../testing/tinyModel.js';
+import { DeepseekLanguageModel } from './deepseekLanguageModel.js';
+
+describe('DeepseekLanguageModel', () => {
+  let model: ReturnType<typeof tinyDeepseek>;
+  let lm: DeepseekLanguageModel;
+  beforeAll(async () => {
+    await initBackend({ backend: 'cpu' });
+    model = tinyDeepseek();
+    lm = new DeepseekLanguageModel(model);
+  });
+  afterAll(() => {
+    lm.dispose();
+    model.dispose();
+  });
+
+  it('prefill + batched decode of rows at different positions give the same logits as forward', async () => {
+    const a = lm.createSequence();
+    const b = lm.createSequence();
+    const la = await lm.prefill(a, [5, 6, 7, 8, 9]);
+    const lb = await lm.prefill(b, [100, 200]);
+    const [da, db] = await lm.decode([
+      { sequence: a, token: 11 },
+      { sequence: b, token: 12 },
+    ]);
+    const ref = (tokens: number[]) =>
+      tf.tidy(() => {
+        const { logits } = model.forward(tf.tensor2d(tokens, [1, tokens.length], 'int32'));
+        return tf.slice(logits, [0, tokens.length - 1, 0], [1, 1, -1]).dataSync() as Float32Array;
+      });
+    const close = (x: Float32Array, y: Float32Array) => {
+      let max = 0;
+      for (let i = 0; i < x.length; i++) max = Math.max(max, Math.abs(x[i]! - y[i]!));
+      return max;
+    };
+    expect(close(la, ref([5, 6, 7, 8, 9]))).toBeLessThan(1e-4);
+    expect(close(lb, ref([100, 200]))).toBeLessThan(1e-4);
+    expect(close(da!, ref([5, 6, 7, 8, 9, 11]))).toBeLessThan(1e-4);
+    expect(close(db!, ref([100, 200, 12]))).toBeLessThan(1e-4);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('greedy generation through the engine equals the library for concurrent requests, without leaking tensors', async () => {
+    const engine = new Engine({ model: lm, decode: (ids) => ids.join(' '), maxPrefillTokensPerStep: 4 });
+    const prompts = [[1, 2, 3], [400, 3, 9, 27, 81, 243, 7], [42]];
+    const expected = prompts.map((p) => referenceGreedy(model, p, 8));
+    const before = tf.memory().numTensors;
+    const results = await Promise.all(prompts.map((p) => engine.complete({ promptTokens: p, maxTokens: 8, sampling: resolveSamplingParams({ temperature: 0 }) })));
+    expect(results.map((r) => r.tokens)).toEqual(expected);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
