@@ -54,7 +54,10 @@ export class AddedTokenMatcher {
       const token = this.byContent.get(m[0])!;
       let start = m.index;
       let end = start + m[0].length;
-      if ((token.special && !allowSpecial(token.content)) || (token.singleWord && !isSingleWord(text, start, end))) {
+      if (
+        (token.special && !allowSpecial(token.content)) ||
+        (token.singleWord && !isSingleWord(text, start, end))
+      ) {
         regex.lastIndex = start + 1;
         continue;
       }
@@ -69,7 +72,10 @@ export class AddedTokenMatcher {
   }
 
   /** First occurrence of any of `contents` in text, for disallowed-special checks. */
-  static findAny(text: string, contents: readonly string[]): { content: string; index: number } | undefined {
+  static findAny(
+    text: string,
+    contents: readonly string[],
+  ): { content: string; index: number } | undefined {
     if (contents.length === 0) return undefined;
     const sorted = [...contents].sort((a, b) => b.length - a.length);
     const m = new RegExp(sorted.map(escapeRegExp).join('|'), 'u').exec(text);

@@ -47,7 +47,14 @@ export class BpeModel {
    * Appends the ids of text[start, end) to `out`. `prefixSpace` encodes a virtual leading
    * space (HF ByteLevel add_prefix_space); `escapedBytes` reads U+DC80..U+DCFF as raw bytes.
    */
-  encodePiece(text: string, start: number, end: number, prefixSpace: boolean, escapedBytes: boolean, out: number[]): void {
+  encodePiece(
+    text: string,
+    start: number,
+    end: number,
+    prefixSpace: boolean,
+    escapedBytes: boolean,
+    out: number[],
+  ): void {
     const key = start === 0 && end === text.length ? text : text.slice(start, end);
     this.encodeKey(key, prefixSpace, escapedBytes, out);
   }
@@ -74,7 +81,13 @@ export class BpeModel {
     if (this.bytes.length < need) this.bytes = new Uint8Array(need * 2);
     let n = 0;
     if (prefixSpace) this.bytes[n++] = 0x20;
-    n += encodeUtf8Into(key, 0, key.length, prefixSpace ? this.bytes.subarray(1) : this.bytes, escapedBytes);
+    n += encodeUtf8Into(
+      key,
+      0,
+      key.length,
+      prefixSpace ? this.bytes.subarray(1) : this.bytes,
+      escapedBytes,
+    );
     const out: number[] = [];
     this.mergeBytes(this.bytes, n, out, NO_RANK);
     return out.length === 1 ? out[0]! : Int32Array.from(out);
@@ -210,7 +223,10 @@ class MinHeap {
   }
 
   private less(a: number, b: number): boolean {
-    return this.rank[a]! < this.rank[b]! || (this.rank[a] === this.rank[b] && this.pos[a]! < this.pos[b]!);
+    return (
+      this.rank[a]! < this.rank[b]! ||
+      (this.rank[a] === this.rank[b] && this.pos[a]! < this.pos[b]!)
+    );
   }
 
   private swap(a: number, b: number): void {

@@ -11,7 +11,8 @@ function buildByteToChar(): string[] {
   const table = new Array<string>(256);
   let extra = 0;
   for (let b = 0; b < 256; b++) {
-    const printable = (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+    const printable =
+      (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
     table[b] = String.fromCharCode(printable ? b : 0x100 + extra++);
   }
   return table;

@@ -15,7 +15,11 @@ export interface TokenizerErrorContext {
 export class TokenizerError extends DeeplineError<TokenizerErrorContext> {}
 
 /** Shorthand for a malformed-input error that names the field. */
-export function fieldError(field: string, problem: string, context: TokenizerErrorContext = {}): TokenizerError {
+export function fieldError(
+  field: string,
+  problem: string,
+  context: TokenizerErrorContext = {},
+): TokenizerError {
   const where = context.file ? `${context.file}: ` : '';
   return new TokenizerError(`${where}${field}: ${problem}`, {
     code: 'TOKENIZER_BAD_FIELD',

@@ -6,18 +6,37 @@ import { TokenizerError, fieldError } from './errors.js';
 import { PairTable } from './pairTable.js';
 import { Tokenizer, type TokenizerMeta } from './tokenizer.js';
 
-const KNOWN_BOS = ['<｜begin▁of▁sentence｜>', '<|begin_of_text|>', '<s>', '<bos>', '<|startoftext|>'];
-const KNOWN_EOS = ['<｜end▁of▁sentence｜>', '<|end_of_text|>', '<|endoftext|>', '</s>', '<eos>', '<|im_end|>'];
+const KNOWN_BOS = [
+  '<｜begin▁of▁sentence｜>',
+  '<|begin_of_text|>',
+  '<s>',
+  '<bos>',
+  '<|startoftext|>',
+];
+const KNOWN_EOS = [
+  '<｜end▁of▁sentence｜>',
+  '<|end_of_text|>',
+  '<|endoftext|>',
+  '</s>',
+  '<eos>',
+  '<|im_end|>',
+];
 
 /** Reads tokenizer.json (a file, or a directory holding one) plus tokenizer_config.json beside it. */
 export async function loadTokenizerFile(path: string): Promise<Tokenizer> {
   const info = await stat(path).catch((error) => {
-    throw new TokenizerError(`cannot read tokenizer ${path}: ${(error as Error).message}`, { code: 'TOKENIZER_IO', context: { file: path }, cause: error });
+    throw new TokenizerError(`cannot read tokenizer ${path}: ${(error as Error).message}`, {
+      code: 'TOKENIZER_IO',
+      context: { file: path },
+      cause: error,
+    });
   });
   const file = info.isDirectory() ? join(path, 'tokenizer.json') : path;
   const json = await readJson(file);
   const configFile = join(dirname(file), 'tokenizer_config.json');
-  const config = (await stat(configFile).catch(() => undefined)) ? await readJson(configFile) : undefined;
+  const config = (await stat(configFile).catch(() => undefined))
+    ? await readJson(configFile)
+    : undefined;
   return parseTokenizerJson(json, { file, config });
 }
 
@@ -26,12 +45,20 @@ async function readJson(file: string): Promise<unknown> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new TokenizerError(`cannot read ${file}: ${(error as Error).message}`, { code: 'TOKENIZER_IO', context: { file }, cause: error });
+    throw new TokenizerError(`cannot read ${file}: ${(error as Error).message}`, {
+      code: 'TOKENIZER_IO',
+      context: { file },
+      cause: error,
+    });
   }
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new TokenizerError(`${file}: not valid JSON: ${(error as Error).message}`, { code: 'TOKENIZER_BAD_JSON', context: { file }, cause: error });
+    throw new TokenizerError(`${file}: not valid JSON: ${(error as Error).message}`, {
+      code: 'TOKENIZER_BAD_JSON',
+      context: { file },
+      cause: error,
+    });
   }
 }
 
@@ -43,25 +70,37 @@ export interface ParseTokenizerJsonOptions {
 }
 
 /** Builds a Tokenizer from a parsed tokenizer.json object (byte-level BPE). */
-export function parseTokenizerJson(json: unknown, options: ParseTokenizerJsonOptions = {}): Tokenizer {
+export function parseTokenizerJson(
+  json: unknown,
+  options: ParseTokenizerJsonOptions = {},
+): Tokenizer {
   const file = options.file;
   const err = (field: string, problem: string) => fieldError(field, problem, { file });
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw err('(root)', 'expected a JSON object');
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    throw err('(root)', 'expected a JSON object');
   const root = json as Record<string, unknown>;
   const model = root.model as Record<string, unknown> | undefined;
   if (!model || typeof model !== 'object') throw err('model', 'missing or not an object');
-  if (model.type !== undefined && model.type !== 'BPE') throw err('model.type', `only "BPE" is supported, got ${JSON.stringify(model.type)}`);
-  if (typeof model.dropout === 'number' && model.dropout > 0) throw err('model.dropout', 'BPE dropout is not supported (encoding must be deterministic)');
+  if (model.type !== undefined && model.type !== 'BPE')
+    throw err('model.type', `only "BPE" is supported, got ${JSON.stringify(model.type)}`);
+  if (typeof model.dropout === 'number' && model.dropout > 0)
+    throw err('model.dropout', 'BPE dropout is not supported (encoding must be deterministic)');
   for (const key of ['continuing_subword_prefix', 'end_of_word_suffix'] as const) {
-    if (model[key] !== null && model[key] !== undefined && model[key] !== '') throw err(`model.${key}`, 'not supported for byte-level BPE');
+    if (model[key] !== null && model[key] !== undefined && model[key] !== '')
+      throw err(`model.${key}`, 'not supported for byte-level BPE');
   }
   const vocab = model.vocab;
-  if (!vocab || typeof vocab !== 'object' || Array.isArray(vocab)) throw err('model.vocab', 'expected an object of token → id');
+  if (!vocab || typeof vocab !== 'object' || Array.isArray(vocab))
+    throw err('model.vocab', 'expected an object of token → id');
   const tokenBytes: (Uint8Array | undefined)[] = [];
   const otherVocab = new Map<number, string>();
   const ids = new Map<string, number>();
   for (const [token, id] of Object.entries(vocab as Record<string, unknown>)) {
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) throw err(`model.vocab[${JSON.stringify(token)}]`, `expected a non-negative integer id, got ${JSON.stringify(id)}`);
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0)
+      throw err(
+        `model.vocab[${JSON.stringify(token)}]`,
+        `expected a non-negative integer id, got ${JSON.stringify(id)}`,
+      );
     ids.set(token, id);
     const bytes = byteLevelToBytes(token);
     if (bytes) tokenBytes[id] = bytes;
@@ -69,14 +108,16 @@ export function parseTokenizerJson(json: unknown, options: ParseTokenizerJsonOpt
   }
   const merges = parseMerges(model.merges, ids, file);
   const pairs = new PairTable(merges.length / 3);
-  for (let k = 0; k < merges.length; k += 3) pairs.set(merges[k]!, merges[k + 1]!, k / 3, merges[k + 2]!);
+  for (let k = 0; k < merges.length; k += 3)
+    pairs.set(merges[k]!, merges[k + 1]!, k / 3, merges[k + 2]!);
   const flat = new Int32Array((merges.length / 3) * 2);
   for (let k = 0, j = 0; k < merges.length; k += 3) {
     flat[j++] = merges[k]!;
     flat[j++] = merges[k + 1]!;
   }
   const addedTokens = parseAddedTokens(root.added_tokens, file);
-  if (root.pre_tokenizer === null || root.pre_tokenizer === undefined) throw err('pre_tokenizer', 'a byte-level BPE needs a ByteLevel pre-tokenizer (got null)');
+  if (root.pre_tokenizer === null || root.pre_tokenizer === undefined)
+    throw err('pre_tokenizer', 'a byte-level BPE needs a ByteLevel pre-tokenizer (got null)');
   checkDecoder(root.decoder, 'decoder', file);
   const meta = readMeta(options.config, addedTokens, file);
   try {
@@ -97,7 +138,11 @@ export function parseTokenizerJson(json: unknown, options: ParseTokenizerJsonOpt
     });
   } catch (error) {
     if (error instanceof TokenizerError && file && !error.context.file) {
-      throw new TokenizerError(`${file}: ${error.message}`, { code: error.code, context: { ...error.context, file }, cause: error });
+      throw new TokenizerError(`${file}: ${error.message}`, {
+        code: error.code,
+        context: { ...error.context, file },
+        cause: error,
+      });
     }
     throw error;
   }
@@ -113,11 +158,22 @@ function parseMerges(merges: unknown, ids: Map<string, number>, file?: string): 
     let b: unknown;
     if (typeof m === 'string') {
       const parts = m.split(' ');
-      if (parts.length !== 2) throw fieldError(`model.merges[${k}]`, `expected "left right" with one space, got ${JSON.stringify(m)}`, { file });
+      if (parts.length !== 2)
+        throw fieldError(
+          `model.merges[${k}]`,
+          `expected "left right" with one space, got ${JSON.stringify(m)}`,
+          { file },
+        );
       [a, b] = parts;
     } else if (Array.isArray(m) && m.length === 2) [a, b] = m;
-    else throw fieldError(`model.merges[${k}]`, `expected "a b" or ["a", "b"], got ${JSON.stringify(m)}`, { file });
-    if (typeof a !== 'string' || typeof b !== 'string') throw fieldError(`model.merges[${k}]`, 'merge parts must be strings', { file });
+    else
+      throw fieldError(
+        `model.merges[${k}]`,
+        `expected "a b" or ["a", "b"], got ${JSON.stringify(m)}`,
+        { file },
+      );
+    if (typeof a !== 'string' || typeof b !== 'string')
+      throw fieldError(`model.merges[${k}]`, 'merge parts must be strings', { file });
     const ia = ids.get(a);
     const ib = ids.get(b);
     const im = ids.get(a + b);
@@ -126,7 +182,12 @@ function parseMerges(merges: unknown, ids: Map<string, number>, file?: string): 
       [b, ib],
       [a + b, im],
     ] as const) {
-      if (id === undefined) throw fieldError(`model.merges[${k}]`, `token ${JSON.stringify(part)} is not in model.vocab`, { file });
+      if (id === undefined)
+        throw fieldError(
+          `model.merges[${k}]`,
+          `token ${JSON.stringify(part)} is not in model.vocab`,
+          { file },
+        );
     }
     out[k * 3] = ia!;
     out[k * 3 + 1] = ib!;
@@ -142,8 +203,14 @@ function parseAddedTokens(list: unknown, file?: string): AddedTokenSpec[] {
     const field = `added_tokens[${i}]`;
     if (!t || typeof t !== 'object') throw fieldError(field, 'expected an object', { file });
     const o = t as Record<string, unknown>;
-    if (typeof o.id !== 'number' || !Number.isInteger(o.id) || o.id < 0) throw fieldError(`${field}.id`, `expected a non-negative integer, got ${JSON.stringify(o.id)}`, { file });
-    if (typeof o.content !== 'string' || o.content.length === 0) throw fieldError(`${field}.content`, 'expected a non-empty string', { file });
+    if (typeof o.id !== 'number' || !Number.isInteger(o.id) || o.id < 0)
+      throw fieldError(
+        `${field}.id`,
+        `expected a non-negative integer, got ${JSON.stringify(o.id)}`,
+        { file },
+      );
+    if (typeof o.content !== 'string' || o.content.length === 0)
+      throw fieldError(`${field}.content`, 'expected a non-empty string', { file });
     return {
       id: o.id,
       content: o.content,
@@ -161,15 +228,26 @@ function checkDecoder(json: unknown, field: string, file?: string): void {
   const o = json as Record<string, unknown>;
   if (o.type === 'ByteLevel') return;
   if (o.type === 'Sequence' && Array.isArray(o.decoders)) {
-    o.decoders.forEach((d, i) => checkDecoder(d, `${field}.decoders[${i}]`, file));
+    o.decoders.forEach((d, i) => {
+      checkDecoder(d, `${field}.decoders[${i}]`, file);
+    });
     return;
   }
-  throw fieldError(`${field}.type`, `a byte-level BPE decodes with ByteLevel; ${JSON.stringify(o.type)} is not supported`, { file });
+  throw fieldError(
+    `${field}.type`,
+    `a byte-level BPE decodes with ByteLevel; ${JSON.stringify(o.type)} is not supported`,
+    { file },
+  );
 }
 
 function tokenName(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
-  if (value && typeof value === 'object' && typeof (value as { content?: unknown }).content === 'string') return (value as { content: string }).content;
+  if (
+    value &&
+    typeof value === 'object' &&
+    typeof (value as { content?: unknown }).content === 'string'
+  )
+    return (value as { content: string }).content;
   return undefined;
 }
 
@@ -180,7 +258,8 @@ function readMeta(config: unknown, added: AddedTokenSpec[], file?: string): Toke
   if (typeof c.chat_template === 'string') chatTemplate = c.chat_template;
   else if (Array.isArray(c.chat_template)) {
     const entry = c.chat_template.find((t: any) => t?.name === 'default') ?? c.chat_template[0];
-    if (typeof entry?.template !== 'string') throw fieldError('chat_template', 'expected a string or [{name, template}]', { file });
+    if (typeof entry?.template !== 'string')
+      throw fieldError('chat_template', 'expected a string or [{name, template}]', { file });
     chatTemplate = entry.template;
   }
   return {
@@ -236,7 +315,12 @@ export function tokenizerToJson(tokenizer: Tokenizer): Record<string, unknown> {
     normalizer: parts.normalizer ?? null,
     pre_tokenizer: parts.preTokenizer,
     post_processor: parts.postProcessor ?? null,
-    decoder: parts.decoder ?? { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+    decoder: parts.decoder ?? {
+      type: 'ByteLevel',
+      add_prefix_space: true,
+      trim_offsets: true,
+      use_regex: true,
+    },
     model: {
       type: 'BPE',
       dropout: null,
@@ -253,7 +337,11 @@ export function tokenizerToJson(tokenizer: Tokenizer): Record<string, unknown> {
 }
 
 /** Writes tokenizer.json; with metadata, also tokenizer_config.json when the file is named tokenizer.json. */
-export async function saveTokenizerFile(tokenizer: Tokenizer, path: string, options: { withConfig?: boolean } = {}): Promise<void> {
+export async function saveTokenizerFile(
+  tokenizer: Tokenizer,
+  path: string,
+  options: { withConfig?: boolean } = {},
+): Promise<void> {
   const json = tokenizerToJson(tokenizer);
   try {
     await writeFile(path, `${JSON.stringify(json)}\n`);
@@ -265,9 +353,16 @@ export async function saveTokenizerFile(tokenizer: Tokenizer, path: string, opti
       if (meta.eosToken) config.eos_token = meta.eosToken;
       if (meta.padToken) config.pad_token = meta.padToken;
       if (meta.chatTemplate) config.chat_template = meta.chatTemplate;
-      await writeFile(join(dirname(path), 'tokenizer_config.json'), `${JSON.stringify(config, null, 2)}\n`);
+      await writeFile(
+        join(dirname(path), 'tokenizer_config.json'),
+        `${JSON.stringify(config, null, 2)}\n`,
+      );
     }
   } catch (error) {
-    throw new TokenizerError(`cannot write ${path}: ${(error as Error).message}`, { code: 'TOKENIZER_IO', context: { file: path }, cause: error });
+    throw new TokenizerError(`cannot write ${path}: ${(error as Error).message}`, {
+      code: 'TOKENIZER_IO',
+      context: { file: path },
+      cause: error,
+    });
   }
 }

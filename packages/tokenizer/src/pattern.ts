@@ -6,7 +6,8 @@ import { TokenizerError } from './errors.js';
  */
 
 /** GPT-2 / r50k / p50k pattern (also what HF `ByteLevel{use_regex:true}` applies). */
-export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+export const GPT2_PATTERN =
+  "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
 /** cl100k_base pattern, as OpenAI's tiktoken writes it. */
 export const CL100K_PATTERN =
@@ -27,7 +28,7 @@ export const O200K_PATTERN = [
 export const DEEPSEEK_PATTERNS: readonly string[] = [
   '\\p{N}{1,3}',
   '[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+',
-  "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+",
+  '[!"#$%&\'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+',
 ];
 
 /** Named patterns accepted wherever a pattern is asked for. */
@@ -93,7 +94,7 @@ export function translatePattern(source: string): string {
       if (flagGroup && (flagGroup[1] || flagGroup[2])) {
         const on = flagGroup[1]!.includes('i');
         const off = (flagGroup[2] ?? '').includes('i');
-        const next = on ? true : off ? false : caseInsensitive;
+        const next: boolean = on ? true : off ? false : caseInsensitive;
         if (flagGroup[3] === ')') {
           caseInsensitive = next; // (?i) applies to the rest of the enclosing group
           i += flagGroup[0].length;
@@ -114,7 +115,8 @@ export function translatePattern(source: string): string {
         out.push('(?<');
         i += 4;
       } else if (/^\(\?(?:[:=!]|<[=!]|<[A-Za-z_])/.test(rest)) {
-        const prefix = /^\(\?(?:[:=!]|<[=!]|<[A-Za-z_]\w*>)/.exec(rest)?.[0] ?? fail('bad group syntax');
+        const prefix =
+          /^\(\?(?:[:=!]|<[=!]|<[A-Za-z_]\w*>)/.exec(rest)?.[0] ?? fail('bad group syntax');
         out.push(prefix);
         i += prefix.length;
       } else {
@@ -128,7 +130,12 @@ export function translatePattern(source: string): string {
       caseInsensitive = group.caseInsensitive;
       if (group.atomic) wrapAtomic(group.start);
       lastAtom = group.start;
-    } else if (c === '*' || c === '+' || c === '?' || (c === '{' && /^\{\d+(,\d*)?\}/.test(source.slice(i)))) {
+    } else if (
+      c === '*' ||
+      c === '+' ||
+      c === '?' ||
+      (c === '{' && /^\{\d+(,\d*)?\}/.test(source.slice(i)))
+    ) {
       const quantifier = c === '{' ? /^\{\d+(,\d*)?\}/.exec(source.slice(i))![0] : c;
       if (lastAtom < 0) fail(`quantifier ${quantifier} with nothing to repeat`);
       out.push(quantifier);
@@ -243,7 +250,12 @@ function translateEscape(
   return [ch, 1 + ch.length];
 }
 
-function translateClass(source: string, start: number, caseInsensitive: boolean, fail: (why: string) => never): [string, number] {
+function translateClass(
+  source: string,
+  start: number,
+  caseInsensitive: boolean,
+  fail: (why: string) => never,
+): [string, number] {
   let i = start + 1;
   let out = '[';
   if (source[i] === '^') {
@@ -273,17 +285,23 @@ function translateClass(source: string, start: number, caseInsensitive: boolean,
       const ch = literalAt(source, i);
       out += ch;
       if (caseInsensitive) {
-        const isRange = source[i + ch.length] === '-' && source[i + ch.length + 1] !== ']' && source[i + ch.length + 1] !== undefined;
+        const isRange =
+          source[i + ch.length] === '-' &&
+          source[i + ch.length + 1] !== ']' &&
+          source[i + ch.length + 1] !== undefined;
         if (isRange) {
           const hi = literalAt(source, i + ch.length + 1);
           out += `-${hi}`;
-          if (/^[a-z]$/.test(ch) && /^[a-z]$/.test(hi)) extra.push(`${ch.toUpperCase()}-${hi.toUpperCase()}`);
-          if (/^[A-Z]$/.test(ch) && /^[A-Z]$/.test(hi)) extra.push(`${ch.toLowerCase()}-${hi.toLowerCase()}`);
+          if (/^[a-z]$/.test(ch) && /^[a-z]$/.test(hi))
+            extra.push(`${ch.toUpperCase()}-${hi.toUpperCase()}`);
+          if (/^[A-Z]$/.test(ch) && /^[A-Z]$/.test(hi))
+            extra.push(`${ch.toLowerCase()}-${hi.toLowerCase()}`);
           i += ch.length + 1 + hi.length;
           continue;
         }
         if (ch.toLowerCase() !== ch) extra.push(ch.toLowerCase());
-        if (ch.toUpperCase() !== ch && [...ch.toUpperCase()].length === 1) extra.push(ch.toUpperCase());
+        if (ch.toUpperCase() !== ch && [...ch.toUpperCase()].length === 1)
+          extra.push(ch.toUpperCase());
       }
       i += ch.length;
     }
@@ -298,11 +316,14 @@ export function compilePattern(pattern: string): RegExp {
   try {
     return new RegExp(js, 'gu');
   } catch (error) {
-    throw new TokenizerError(`pattern ${JSON.stringify(source)} cannot be compiled: ${(error as Error).message}`, {
-      code: 'TOKENIZER_BAD_PATTERN',
-      context: { field: 'pattern', pattern: source },
-      cause: error,
-    });
+    throw new TokenizerError(
+      `pattern ${JSON.stringify(source)} cannot be compiled: ${(error as Error).message}`,
+      {
+        code: 'TOKENIZER_BAD_PATTERN',
+        context: { field: 'pattern', pattern: source },
+        cause: error,
+      },
+    );
   }
 }
 

@@ -11,7 +11,11 @@ export interface SingleTemplate {
  * RobertaProcessing, ByteLevel, or a Sequence of them) into the ids added around a single
  * sequence. ByteLevel only trims offsets, so it adds nothing.
  */
-export function compilePostProcessor(json: unknown, field = 'post_processor', file?: string): SingleTemplate | undefined {
+export function compilePostProcessor(
+  json: unknown,
+  field = 'post_processor',
+  file?: string,
+): SingleTemplate | undefined {
   if (json === null || json === undefined) return undefined;
   if (typeof json !== 'object') throw fieldError(field, 'expected an object or null', { file });
   const o = json as Record<string, unknown>;
@@ -19,9 +23,14 @@ export function compilePostProcessor(json: unknown, field = 'post_processor', fi
     case 'ByteLevel':
       return undefined;
     case 'Sequence': {
-      if (!Array.isArray(o.processors)) throw fieldError(`${field}.processors`, 'expected an array', { file });
-      const parts = o.processors.map((p, i) => compilePostProcessor(p, `${field}.processors[${i}]`, file)).filter((t): t is SingleTemplate => !!t);
-      return parts.length === 0 ? undefined : { prefix: parts.flatMap((p) => p.prefix), suffix: parts.flatMap((p) => p.suffix) };
+      if (!Array.isArray(o.processors))
+        throw fieldError(`${field}.processors`, 'expected an array', { file });
+      const parts = o.processors
+        .map((p, i) => compilePostProcessor(p, `${field}.processors[${i}]`, file))
+        .filter((t): t is SingleTemplate => !!t);
+      return parts.length === 0
+        ? undefined
+        : { prefix: parts.flatMap((p) => p.prefix), suffix: parts.flatMap((p) => p.suffix) };
     }
     case 'BertProcessing':
     case 'RobertaProcessing': {
@@ -32,17 +41,21 @@ export function compilePostProcessor(json: unknown, field = 'post_processor', fi
     case 'TemplateProcessing':
       return compileTemplate(o, field, file);
     default:
-      throw fieldError(`${field}.type`, `unsupported post-processor ${JSON.stringify(o.type)}`, { file });
+      throw fieldError(`${field}.type`, `unsupported post-processor ${JSON.stringify(o.type)}`, {
+        file,
+      });
   }
 }
 
 function pairId(value: unknown, field: string, file?: string): number {
-  if (!Array.isArray(value) || typeof value[1] !== 'number') throw fieldError(field, 'expected [token, id]', { file });
+  if (!Array.isArray(value) || typeof value[1] !== 'number')
+    throw fieldError(field, 'expected [token, id]', { file });
   return value[1];
 }
 
 function compileTemplate(o: Record<string, unknown>, field: string, file?: string): SingleTemplate {
-  if (!Array.isArray(o.single)) throw fieldError(`${field}.single`, 'expected an array of template pieces', { file });
+  if (!Array.isArray(o.single))
+    throw fieldError(`${field}.single`, 'expected an array of template pieces', { file });
   const specials = (o.special_tokens ?? {}) as Record<string, { ids?: unknown }>;
   const prefix: number[] = [];
   const suffix: number[] = [];
@@ -53,10 +66,15 @@ function compileTemplate(o: Record<string, unknown>, field: string, file?: strin
       return;
     }
     const name = piece?.SpecialToken?.id;
-    if (typeof name !== 'string') throw fieldError(`${field}.single[${i}]`, 'expected {SpecialToken:{id}} or {Sequence:{id}}', { file });
+    if (typeof name !== 'string')
+      throw fieldError(`${field}.single[${i}]`, 'expected {SpecialToken:{id}} or {Sequence:{id}}', {
+        file,
+      });
     const ids = specials[name]?.ids;
     if (!Array.isArray(ids) || !ids.every((x) => Number.isInteger(x))) {
-      throw fieldError(`${field}.special_tokens.${name}.ids`, 'expected an array of integer ids', { file });
+      throw fieldError(`${field}.special_tokens.${name}.ids`, 'expected an array of integer ids', {
+        file,
+      });
     }
     (seenSequence ? suffix : prefix).push(...(ids as number[]));
   });

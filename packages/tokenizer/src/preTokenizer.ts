@@ -1,8 +1,19 @@
 import { fieldError } from './errors.js';
 import { GPT2_PATTERN, compilePattern, escapeRegExp } from './pattern.js';
 
-export type SplitBehavior = 'Removed' | 'Isolated' | 'MergedWithPrevious' | 'MergedWithNext' | 'Contiguous';
-const BEHAVIORS = new Set<string>(['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous']);
+export type SplitBehavior =
+  | 'Removed'
+  | 'Isolated'
+  | 'MergedWithPrevious'
+  | 'MergedWithNext'
+  | 'Contiguous';
+const BEHAVIORS = new Set<string>([
+  'Removed',
+  'Isolated',
+  'MergedWithPrevious',
+  'MergedWithNext',
+  'Contiguous',
+]);
 
 type Step =
   | { kind: 'split'; regex: RegExp; behavior: SplitBehavior; invert: boolean }
@@ -37,7 +48,9 @@ export class PreTokenizer {
     const steps: Step[] = [];
     collectSteps(json, field, steps, file);
     if (!steps.some((s) => s.kind === 'byteLevel')) {
-      throw fieldError(field, 'a byte-level BPE needs a ByteLevel pre-tokenizer (none found)', { file });
+      throw fieldError(field, 'a byte-level BPE needs a ByteLevel pre-tokenizer (none found)', {
+        file,
+      });
     }
     return new PreTokenizer(steps);
   }
@@ -78,8 +91,15 @@ export class PreTokenizer {
 
 function fastShape(steps: Step[]): FastSplit | undefined {
   const [a, b] = steps;
-  if (steps.length === 1 && a?.kind === 'byteLevel' && !a.addPrefixSpace && a.regex) return { regex: a.regex, keepGaps: true };
-  if (steps.length === 2 && a?.kind === 'split' && b?.kind === 'byteLevel' && !b.addPrefixSpace && !b.regex) {
+  if (steps.length === 1 && a?.kind === 'byteLevel' && !a.addPrefixSpace && a.regex)
+    return { regex: a.regex, keepGaps: true };
+  if (
+    steps.length === 2 &&
+    a?.kind === 'split' &&
+    b?.kind === 'byteLevel' &&
+    !b.addPrefixSpace &&
+    !b.regex
+  ) {
     if (a.behavior === 'Removed' && a.invert) return { regex: a.regex, keepGaps: false };
     if (a.behavior === 'Isolated' && !a.invert) return { regex: a.regex, keepGaps: true };
   }
@@ -87,12 +107,16 @@ function fastShape(steps: Step[]): FastSplit | undefined {
 }
 
 function collectSteps(json: unknown, field: string, steps: Step[], file?: string): void {
-  if (json === null || typeof json !== 'object') throw fieldError(field, 'expected an object', { file });
+  if (json === null || typeof json !== 'object')
+    throw fieldError(field, 'expected an object', { file });
   const o = json as Record<string, unknown>;
   switch (o.type) {
     case 'Sequence': {
-      if (!Array.isArray(o.pretokenizers)) throw fieldError(`${field}.pretokenizers`, 'expected an array', { file });
-      o.pretokenizers.forEach((p, i) => collectSteps(p, `${field}.pretokenizers[${i}]`, steps, file));
+      if (!Array.isArray(o.pretokenizers))
+        throw fieldError(`${field}.pretokenizers`, 'expected an array', { file });
+      o.pretokenizers.forEach((p, i) => {
+        collectSteps(p, `${field}.pretokenizers[${i}]`, steps, file);
+      });
       return;
     }
     case 'ByteLevel': {
@@ -107,13 +131,31 @@ function collectSteps(json: unknown, field: string, steps: Step[], file?: string
     case 'Split': {
       const pattern = o.pattern as Record<string, unknown> | undefined;
       let regex: RegExp;
-      if (pattern && typeof pattern.Regex === 'string') regex = withField(() => compilePattern(pattern.Regex as string), `${field}.pattern.Regex`, file);
-      else if (pattern && typeof pattern.String === 'string') regex = new RegExp(escapeRegExp(pattern.String), 'gu');
-      else throw fieldError(`${field}.pattern`, 'expected {"Regex": string} or {"String": string}', { file });
+      if (pattern && typeof pattern.Regex === 'string')
+        regex = withField(
+          () => compilePattern(pattern.Regex as string),
+          `${field}.pattern.Regex`,
+          file,
+        );
+      else if (pattern && typeof pattern.String === 'string')
+        regex = new RegExp(escapeRegExp(pattern.String), 'gu');
+      else
+        throw fieldError(`${field}.pattern`, 'expected {"Regex": string} or {"String": string}', {
+          file,
+        });
       if (typeof o.behavior !== 'string' || !BEHAVIORS.has(o.behavior)) {
-        throw fieldError(`${field}.behavior`, `expected one of ${[...BEHAVIORS].join(', ')}, got ${JSON.stringify(o.behavior)}`, { file });
+        throw fieldError(
+          `${field}.behavior`,
+          `expected one of ${[...BEHAVIORS].join(', ')}, got ${JSON.stringify(o.behavior)}`,
+          { file },
+        );
       }
-      steps.push({ kind: 'split', regex, behavior: o.behavior as SplitBehavior, invert: Boolean(o.invert) });
+      steps.push({
+        kind: 'split',
+        regex,
+        behavior: o.behavior as SplitBehavior,
+        invert: Boolean(o.invert),
+      });
       return;
     }
     case 'Digits': {
@@ -122,7 +164,11 @@ function collectSteps(json: unknown, field: string, steps: Step[], file?: string
       return;
     }
     default:
-      throw fieldError(`${field}.type`, `unsupported pre-tokenizer ${JSON.stringify(o.type)} (supported: Sequence, Split, ByteLevel, Digits)`, { file });
+      throw fieldError(
+        `${field}.type`,
+        `unsupported pre-tokenizer ${JSON.stringify(o.type)} (supported: Sequence, Split, ByteLevel, Digits)`,
+        { file },
+      );
   }
 }
 
@@ -135,7 +181,13 @@ function withField<T>(fn: () => T, field: string, file?: string): T {
 }
 
 /** Regex matches of text[s, e) as (start, end, isMatch) runs covering the segment. */
-function findMatches(text: string, s: number, e: number, regex: RegExp, emit: (a: number, b: number, isMatch: boolean) => void): void {
+function findMatches(
+  text: string,
+  s: number,
+  e: number,
+  regex: RegExp,
+  emit: (a: number, b: number, isMatch: boolean) => void,
+): void {
   const sub = s === 0 && e === text.length ? text : text.slice(s, e);
   regex.lastIndex = 0;
   let prev = 0;
@@ -222,5 +274,7 @@ function byteLevelSegment(
     return;
   }
   const spaced = ` ${text.slice(s, e)}`;
-  findMatches(spaced, 0, spaced.length, step.regex, (a, b) => emit(s + Math.max(0, a - 1), s + b - 1, a === 0));
+  findMatches(spaced, 0, spaced.length, step.regex, (a, b) =>
+    emit(s + Math.max(0, a - 1), s + b - 1, a === 0),
+  );
 }

@@ -7,7 +7,14 @@ import { GPT2_PATTERN, O200K_PATTERN } from './pattern.js';
 import { Tokenizer } from './tokenizer.js';
 
 /** Encodings shipped as rank modules inside the js-tiktoken package. */
-export const TIKTOKEN_ENCODINGS = ['gpt2', 'r50k_base', 'p50k_base', 'p50k_edit', 'cl100k_base', 'o200k_base'] as const;
+export const TIKTOKEN_ENCODINGS = [
+  'gpt2',
+  'r50k_base',
+  'p50k_base',
+  'p50k_edit',
+  'cl100k_base',
+  'o200k_base',
+] as const;
 export type TiktokenEncodingName = (typeof TIKTOKEN_ENCODINGS)[number];
 
 /** js-tiktoken's own cl100k pattern: tiktoken's, with (?i:) and possessive quantifiers spelled out. */
@@ -18,9 +25,18 @@ const CL100K_JS_PATTERN =
 const RAW_DEFAULTS: Record<string, { pattern: string; special: Record<string, number> }> = {
   cl100k_base: {
     pattern: CL100K_JS_PATTERN,
-    special: { '<|endoftext|>': 100257, '<|fim_prefix|>': 100258, '<|fim_middle|>': 100259, '<|fim_suffix|>': 100260, '<|endofprompt|>': 100276 },
+    special: {
+      '<|endoftext|>': 100257,
+      '<|fim_prefix|>': 100258,
+      '<|fim_middle|>': 100259,
+      '<|fim_suffix|>': 100260,
+      '<|endofprompt|>': 100276,
+    },
   },
-  o200k_base: { pattern: O200K_PATTERN, special: { '<|endoftext|>': 199999, '<|endofprompt|>': 200018 } },
+  o200k_base: {
+    pattern: O200K_PATTERN,
+    special: { '<|endoftext|>': 199999, '<|endofprompt|>': 200018 },
+  },
   r50k_base: { pattern: GPT2_PATTERN, special: { '<|endoftext|>': 50256 } },
   gpt2: { pattern: GPT2_PATTERN, special: { '<|endoftext|>': 50256 } },
   p50k_base: { pattern: GPT2_PATTERN, special: { '<|endoftext|>': 50256 } },
@@ -41,7 +57,10 @@ export interface TiktokenRankData {
 }
 
 /** Loads an encoding by name (from js-tiktoken) or a rank file: js-tiktoken .js/.json, tiktoken encoders/*.json, or raw .tiktoken. */
-export async function loadTiktoken(nameOrFile: string, options: TiktokenOptions = {}): Promise<Tokenizer> {
+export async function loadTiktoken(
+  nameOrFile: string,
+  options: TiktokenOptions = {},
+): Promise<Tokenizer> {
   if ((TIKTOKEN_ENCODINGS as readonly string[]).includes(nameOrFile)) {
     const data = await importRanks(nameOrFile as TiktokenEncodingName);
     return tiktokenFromRankData(data, { ...options, name: nameOrFile });
@@ -58,12 +77,18 @@ export async function loadTiktoken(nameOrFile: string, options: TiktokenOptions 
   const name = basename(nameOrFile).replace(/\.(tiktoken|json|js|cjs|mjs)$/, '');
   const trimmed = text.trim();
   if (/^(export default|module\.exports\s*=|\{)/.test(trimmed)) {
-    const body = trimmed.replace(/^export default\s*/, '').replace(/^module\.exports\s*=\s*/, '').replace(/;\s*$/, '');
+    const body = trimmed
+      .replace(/^export default\s*/, '')
+      .replace(/^module\.exports\s*=\s*/, '')
+      .replace(/;\s*$/, '');
     let data: unknown;
     try {
       data = JSON.parse(body);
     } catch (error) {
-      throw new TokenizerError(`${nameOrFile}: rank file is not valid JSON: ${(error as Error).message}`, { code: 'TOKENIZER_BAD_JSON', context: { file: nameOrFile }, cause: error });
+      throw new TokenizerError(
+        `${nameOrFile}: rank file is not valid JSON: ${(error as Error).message}`,
+        { code: 'TOKENIZER_BAD_JSON', context: { file: nameOrFile }, cause: error },
+      );
     }
     return tiktokenFromRankData(data, { ...options, name, file: nameOrFile });
   }
@@ -83,27 +108,57 @@ async function importRanks(name: TiktokenEncodingName): Promise<unknown> {
 }
 
 /** Builds a tokenizer from parsed `{pat_str, special_tokens, bpe_ranks}` data. */
-export function tiktokenFromRankData(data: unknown, options: TiktokenOptions & { name?: string; file?: string } = {}): Tokenizer {
+export function tiktokenFromRankData(
+  data: unknown,
+  options: TiktokenOptions & { name?: string; file?: string } = {},
+): Tokenizer {
   const file = options.file;
-  if (!data || typeof data !== 'object') throw fieldError('(root)', 'expected {pat_str, special_tokens, bpe_ranks}', { file });
+  if (!data || typeof data !== 'object')
+    throw fieldError('(root)', 'expected {pat_str, special_tokens, bpe_ranks}', { file });
   const d = data as Record<string, unknown>;
-  if (typeof d.pat_str !== 'string' && options.pattern === undefined) throw fieldError('pat_str', 'expected a string', { file });
-  if (typeof d.bpe_ranks !== 'string') throw fieldError('bpe_ranks', 'expected a string of "<tag> <offset> <base64>..." lines', { file });
+  if (typeof d.pat_str !== 'string' && options.pattern === undefined)
+    throw fieldError('pat_str', 'expected a string', { file });
+  if (typeof d.bpe_ranks !== 'string')
+    throw fieldError('bpe_ranks', 'expected a string of "<tag> <offset> <base64>..." lines', {
+      file,
+    });
   const special = d.special_tokens ?? {};
-  if (typeof special !== 'object' || Array.isArray(special)) throw fieldError('special_tokens', 'expected an object of token → id', { file });
+  if (typeof special !== 'object' || Array.isArray(special))
+    throw fieldError('special_tokens', 'expected an object of token → id', { file });
   const ranks: Uint8Array[] = [];
   d.bpe_ranks.split('\n').forEach((line, index) => {
     if (line.trim() === '') return;
     const [, offsetText, ...tokens] = line.split(' ');
     const offset = Number(offsetText);
-    if (!Number.isInteger(offset) || offset < 0) throw fieldError(`bpe_ranks line ${index + 1}`, `bad rank offset ${JSON.stringify(offsetText)}`, { file, line: index + 1 });
-    tokens.forEach((b64, k) => setRank(ranks, offset + k, decodeBase64(b64, `bpe_ranks line ${index + 1}`, file, index + 1), file, index + 1));
+    if (!Number.isInteger(offset) || offset < 0)
+      throw fieldError(
+        `bpe_ranks line ${index + 1}`,
+        `bad rank offset ${JSON.stringify(offsetText)}`,
+        { file, line: index + 1 },
+      );
+    tokens.forEach((b64, k) => {
+      setRank(
+        ranks,
+        offset + k,
+        decodeBase64(b64, `bpe_ranks line ${index + 1}`, file, index + 1),
+        file,
+        index + 1,
+      );
+    });
   });
-  return buildTiktoken(ranks, (options.pattern ?? d.pat_str) as string, { ...(special as Record<string, number>), ...options.specialTokens }, options);
+  return buildTiktoken(
+    ranks,
+    (options.pattern ?? d.pat_str) as string,
+    { ...(special as Record<string, number>), ...options.specialTokens },
+    options,
+  );
 }
 
 /** Builds a tokenizer from a raw `.tiktoken` file: one "<base64 token> <rank>" per line. */
-export function tiktokenFromRawRanks(text: string, options: TiktokenOptions & { name?: string; file?: string } = {}): Tokenizer {
+export function tiktokenFromRawRanks(
+  text: string,
+  options: TiktokenOptions & { name?: string; file?: string } = {},
+): Tokenizer {
   const file = options.file;
   const ranks: Uint8Array[] = [];
   text.split('\n').forEach((line, index) => {
@@ -111,29 +166,64 @@ export function tiktokenFromRawRanks(text: string, options: TiktokenOptions & { 
     const parts = line.trim().split(' ');
     const rank = Number(parts[1]);
     if (parts.length !== 2 || !Number.isInteger(rank) || rank < 0) {
-      throw fieldError(`line ${index + 1}`, `expected "<base64 token> <rank>", got ${JSON.stringify(line.slice(0, 80))}`, { file, line: index + 1 });
+      throw fieldError(
+        `line ${index + 1}`,
+        `expected "<base64 token> <rank>", got ${JSON.stringify(line.slice(0, 80))}`,
+        { file, line: index + 1 },
+      );
     }
-    setRank(ranks, rank, decodeBase64(parts[0]!, `line ${index + 1}`, file, index + 1), file, index + 1);
+    setRank(
+      ranks,
+      rank,
+      decodeBase64(parts[0]!, `line ${index + 1}`, file, index + 1),
+      file,
+      index + 1,
+    );
   });
   const defaults = RAW_DEFAULTS[options.name ?? ''];
   const pattern = options.pattern ?? defaults?.pattern;
-  if (pattern === undefined) throw fieldError('pattern', `raw rank file ${file ?? ''} has no pattern; pass options.pattern`, { file });
+  if (pattern === undefined)
+    throw fieldError(
+      'pattern',
+      `raw rank file ${file ?? ''} has no pattern; pass options.pattern`,
+      { file },
+    );
   return buildTiktoken(ranks, pattern, { ...defaults?.special, ...options.specialTokens }, options);
 }
 
-function setRank(ranks: Uint8Array[], rank: number, bytes: Uint8Array, file: string | undefined, line: number): void {
+function setRank(
+  ranks: Uint8Array[],
+  rank: number,
+  bytes: Uint8Array,
+  file: string | undefined,
+  line: number,
+): void {
   if (ranks[rank] !== undefined) throw fieldError(`rank ${rank}`, 'appears twice', { file, line });
   ranks[rank] = bytes;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-function decodeBase64(b64: string, field: string, file: string | undefined, line: number): Uint8Array {
-  if (b64.length === 0 || b64.length % 4 !== 0 || !BASE64.test(b64)) throw fieldError(field, `invalid base64 token ${JSON.stringify(b64.slice(0, 40))}`, { file, line });
+function decodeBase64(
+  b64: string,
+  field: string,
+  file: string | undefined,
+  line: number,
+): Uint8Array {
+  if (b64.length === 0 || b64.length % 4 !== 0 || !BASE64.test(b64))
+    throw fieldError(field, `invalid base64 token ${JSON.stringify(b64.slice(0, 40))}`, {
+      file,
+      line,
+    });
   return new Uint8Array(Buffer.from(b64, 'base64'));
 }
 
-function buildTiktoken(ranks: Uint8Array[], pattern: string, special: Record<string, number>, options: { name?: string; file?: string }): Tokenizer {
+function buildTiktoken(
+  ranks: Uint8Array[],
+  pattern: string,
+  special: Record<string, number>,
+  options: { name?: string; file?: string },
+): Tokenizer {
   const file = options.file;
   const byBytes = new Map<string, number>();
   const keys: string[] = [];
@@ -144,7 +234,12 @@ function buildTiktoken(ranks: Uint8Array[], pattern: string, special: Record<str
     byBytes.set(key, rank);
   });
   for (let b = 0; b < 256; b++) {
-    if (!byBytes.has(String.fromCharCode(b))) throw fieldError('bpe_ranks', `byte ${b} has no rank; tiktoken encodings cover all 256 bytes`, { file });
+    if (!byBytes.has(String.fromCharCode(b)))
+      throw fieldError(
+        'bpe_ranks',
+        `byte ${b} has no rank; tiktoken encodings cover all 256 bytes`,
+        { file },
+      );
   }
   // tiktoken merges the adjacent pair whose concatenation has the lowest rank, so every
   // split of every token is a merge rule producing that token at that token's rank.
@@ -158,9 +253,15 @@ function buildTiktoken(ranks: Uint8Array[], pattern: string, special: Record<str
     }
   });
   const pairs = new PairTable(triples.length / 3);
-  for (let k = 0; k < triples.length; k += 3) pairs.set(triples[k]!, triples[k + 1]!, triples[k + 2]!, triples[k + 2]!);
+  for (let k = 0; k < triples.length; k += 3)
+    pairs.set(triples[k]!, triples[k + 1]!, triples[k + 2]!, triples[k + 2]!);
   const addedTokens: AddedTokenSpec[] = Object.entries(special).map(([content, id]) => {
-    if (!Number.isInteger(id) || id < 0) throw fieldError(`special_tokens[${JSON.stringify(content)}]`, `expected a non-negative integer id, got ${JSON.stringify(id)}`, { file });
+    if (!Number.isInteger(id) || id < 0)
+      throw fieldError(
+        `special_tokens[${JSON.stringify(content)}]`,
+        `expected a non-negative integer id, got ${JSON.stringify(id)}`,
+        { file },
+      );
     return { id, content, special: true };
   });
   return new Tokenizer({
@@ -180,7 +281,10 @@ function buildTiktoken(ranks: Uint8Array[], pattern: string, special: Record<str
     postProcessor: null,
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
     defaults: { allowedSpecial: 'none', disallowedSpecial: 'all' },
-    meta: { name: options.name, eosToken: '<|endoftext|>' in special ? '<|endoftext|>' : undefined },
+    meta: {
+      name: options.name,
+      eosToken: '<|endoftext|>' in special ? '<|endoftext|>' : undefined,
+    },
     source: file ?? options.name ?? 'tiktoken',
   });
 }

@@ -1,5 +1,11 @@
 import { AddedTokenMatcher, type AddedTokenSpec } from './addedTokens.js';
 import { BpeModel } from './bpeModel.js';
+import {
+  type ChatMessage,
+  DEEPSEEK_CHAT_TEMPLATE,
+  type RenderChatOptions,
+  renderChatTemplate,
+} from './chatTemplate.js';
 import { byteLevelToBytes, bytesToByteLevel } from './byteLevel.js';
 import { TokenizerError } from './errors.js';
 import { type NormalizeFn, compileNormalizer } from './normalizer.js';
@@ -116,7 +122,10 @@ export class Tokenizer {
   }
 
   /** Loads a tiktoken encoding by name (cl100k_base, o200k_base, gpt2, r50k_base, p50k_base, p50k_edit) or rank file path. */
-  static async fromTiktoken(nameOrFile: string, options: { pattern?: string; specialTokens?: Record<string, number> } = {}): Promise<Tokenizer> {
+  static async fromTiktoken(
+    nameOrFile: string,
+    options: { pattern?: string; specialTokens?: Record<string, number> } = {},
+  ): Promise<Tokenizer> {
     const { loadTiktoken } = await import('./tiktoken.js');
     return loadTiktoken(nameOrFile, options);
   }
@@ -196,7 +205,9 @@ export class Tokenizer {
 
   /** Special tokens, content → id. */
   get specialTokens(): Record<string, number> {
-    return Object.fromEntries(this.parts.addedTokens.filter((t) => t.special).map((t) => [t.content, t.id]));
+    return Object.fromEntries(
+      this.parts.addedTokens.filter((t) => t.special).map((t) => [t.content, t.id]),
+    );
   }
 
   get bosTokenId(): number | undefined {
@@ -224,7 +235,12 @@ export class Tokenizer {
     return this.tokenIndex;
   }
 
-  private encodeInto(input: string | Uint8Array, options: EncodeOptions, ids: number[], offsets: number[] | undefined): void {
+  private encodeInto(
+    input: string | Uint8Array,
+    options: EncodeOptions,
+    ids: number[],
+    offsets: number[] | undefined,
+  ): void {
     const escaped = typeof input !== 'string';
     const text = typeof input === 'string' ? input : decodeUtf8(input, true);
     const allow = this.resolveAllowed(options);
@@ -243,7 +259,12 @@ export class Tokenizer {
     if (useTemplate) this.pushSpecials(this.template!.suffix, ids, offsets, text.length);
   }
 
-  private pushSpecials(list: number[], ids: number[], offsets: number[] | undefined, at: number): void {
+  private pushSpecials(
+    list: number[],
+    ids: number[],
+    offsets: number[] | undefined,
+    at: number,
+  ): void {
     for (const id of list) {
       ids.push(id);
       offsets?.push(at, at);
@@ -258,20 +279,35 @@ export class Tokenizer {
     return (content) => set.has(content);
   }
 
-  private checkDisallowed(text: string, options: EncodeOptions, allow: (content: string) => boolean): void {
+  private checkDisallowed(
+    text: string,
+    options: EncodeOptions,
+    allow: (content: string) => boolean,
+  ): void {
     const disallowed = options.disallowedSpecial ?? this.parts.defaults.disallowedSpecial;
     if (disallowed === 'none' || this.specialContents.length === 0) return;
-    const list = disallowed === 'all' ? this.specialContents.filter((c) => !allow(c)) : [...disallowed];
+    const list =
+      disallowed === 'all' ? this.specialContents.filter((c) => !allow(c)) : [...disallowed];
     const found = AddedTokenMatcher.findAny(text, list);
     if (found) {
       throw new TokenizerError(
         `text contains the disallowed special token ${JSON.stringify(found.content)} at ${found.index}; pass allowedSpecial to encode it as a token, or disallowedSpecial: 'none' to encode it as text`,
-        { code: 'TOKENIZER_DISALLOWED_SPECIAL', context: { field: 'text', token: found.content, index: found.index } },
+        {
+          code: 'TOKENIZER_DISALLOWED_SPECIAL',
+          context: { field: 'text', token: found.content, index: found.index },
+        },
       );
     }
   }
 
-  private encodeSegment(text: string, start: number, end: number, escaped: boolean, ids: number[], offsets: number[] | undefined): void {
+  private encodeSegment(
+    text: string,
+    start: number,
+    end: number,
+    escaped: boolean,
+    ids: number[],
+    offsets: number[] | undefined,
+  ): void {
     if (this.normalize) {
       const raw = text.slice(start, end);
       const norm = this.normalize(raw);
@@ -286,7 +322,14 @@ export class Tokenizer {
     this.encodeNormalized(text, start, end, escaped, ids, offsets);
   }
 
-  private encodeNormalized(text: string, start: number, end: number, escaped: boolean, ids: number[], offsets: number[] | undefined): void {
+  private encodeNormalized(
+    text: string,
+    start: number,
+    end: number,
+    escaped: boolean,
+    ids: number[],
+    offsets: number[] | undefined,
+  ): void {
     const model = this.model;
     const fast = this.pre.fast;
     if (!fast) {
@@ -313,20 +356,40 @@ export class Tokenizer {
       if (keepGaps && a > prev) this.encodeGap(sub, prev, a, start, escaped, ids, offsets);
       const first = ids.length;
       model.encodeKey(piece, false, escaped, ids);
-      if (offsets) this.pieceOffsets(sub, a, a + piece.length, false, escaped, ids, first, offsets, start);
+      if (offsets)
+        this.pieceOffsets(sub, a, a + piece.length, false, escaped, ids, first, offsets, start);
       prev = a + piece.length;
     }
-    if (keepGaps && prev < sub.length) this.encodeGap(sub, prev, sub.length, start, escaped, ids, offsets);
+    if (keepGaps && prev < sub.length)
+      this.encodeGap(sub, prev, sub.length, start, escaped, ids, offsets);
   }
 
-  private encodeGap(sub: string, a: number, b: number, base: number, escaped: boolean, ids: number[], offsets: number[] | undefined): void {
+  private encodeGap(
+    sub: string,
+    a: number,
+    b: number,
+    base: number,
+    escaped: boolean,
+    ids: number[],
+    offsets: number[] | undefined,
+  ): void {
     const first = ids.length;
     this.model.encodePiece(sub, a, b, false, escaped, ids);
     if (offsets) this.pieceOffsets(sub, a, b, false, escaped, ids, first, offsets, base);
   }
 
   /** Maps each new token's byte span within the piece back to UTF-16 offsets (+ base). */
-  private pieceOffsets(text: string, a: number, b: number, prefix: boolean, escaped: boolean, ids: number[], first: number, offsets: number[], base = 0): void {
+  private pieceOffsets(
+    text: string,
+    a: number,
+    b: number,
+    prefix: boolean,
+    escaped: boolean,
+    ids: number[],
+    first: number,
+    offsets: number[],
+    base = 0,
+  ): void {
     const charAtByte: number[] = [];
     if (prefix) charAtByte.push(-1);
     for (let i = a; i < b; ) {
@@ -335,7 +398,12 @@ export class Tokenizer {
       let len: number;
       if (c < 0x80) len = 1;
       else if (c < 0x800) len = 2;
-      else if (c >= 0xd800 && c <= 0xdbff && i + 1 < b && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      else if (
+        c >= 0xd800 &&
+        c <= 0xdbff &&
+        i + 1 < b &&
+        (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00
+      ) {
         len = 4;
         units = 2;
       } else if (escaped && c >= 0xdc80 && c <= 0xdcff) len = 1;
@@ -358,6 +426,37 @@ export class Tokenizer {
       const endChar = lastChar + (cu >= 0xd800 && cu <= 0xdbff && lastChar + 1 < b ? 2 : 1);
       offsets.push(base + startChar, base + endChar);
     }
+  }
+
+  /**
+   * Renders a conversation with `options.template`, else the tokenizer's own chat_template,
+   * else the built-in DeepSeek template when the vocab has DeepSeek's chat tokens.
+   */
+  applyChatTemplate(
+    messages: readonly ChatMessage[],
+    options: RenderChatOptions & { template?: string } = {},
+  ): string {
+    let template = options.template ?? this.meta.chatTemplate;
+    if (
+      template === undefined &&
+      this.tokenToId('<｜User｜>') !== undefined &&
+      this.tokenToId('<｜Assistant｜>') !== undefined
+    )
+      template = DEEPSEEK_CHAT_TEMPLATE;
+    if (template === undefined) {
+      throw new TokenizerError(
+        'this tokenizer has no chat_template; pass options.template (e.g. DEEPSEEK_CHAT_TEMPLATE)',
+        {
+          code: 'TOKENIZER_CHAT_TEMPLATE',
+          context: { field: 'chat_template' },
+        },
+      );
+    }
+    return renderChatTemplate(template, messages, {
+      bosToken: this.meta.bosToken,
+      eosToken: this.meta.eosToken,
+      ...options,
+    });
   }
 
   /** Writes tokenizer.json (and tokenizer_config.json beside it when there is metadata to keep). */

@@ -49,12 +49,27 @@ export interface TrainBpeOptions {
 
 /** The tokenizer.json pre_tokenizer for a training pattern. */
 export function preTokenizerForPattern(pattern: string): Record<string, unknown> {
-  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false };
-  if (pattern === 'gpt2') return { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
-  const regexes = pattern === 'deepseek' ? [...DEEPSEEK_PATTERNS] : [NAMED_PATTERNS[pattern] ?? pattern];
+  const byteLevel = {
+    type: 'ByteLevel',
+    add_prefix_space: false,
+    trim_offsets: true,
+    use_regex: false,
+  };
+  if (pattern === 'gpt2')
+    return { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+  const regexes =
+    pattern === 'deepseek' ? [...DEEPSEEK_PATTERNS] : [NAMED_PATTERNS[pattern] ?? pattern];
   return {
     type: 'Sequence',
-    pretokenizers: [...regexes.map((r) => ({ type: 'Split', pattern: { Regex: r }, behavior: 'Isolated', invert: false })), byteLevel],
+    pretokenizers: [
+      ...regexes.map((r) => ({
+        type: 'Split',
+        pattern: { Regex: r },
+        behavior: 'Isolated',
+        invert: false,
+      })),
+      byteLevel,
+    ],
   };
 }
 
@@ -69,19 +84,49 @@ export async function trainBpe(options: TrainBpeOptions): Promise<Tokenizer> {
   const maxWords = options.maxWords ?? 2_000_000;
   const base = specials.length + 256;
   if (!Number.isInteger(options.vocabSize) || options.vocabSize < base) {
-    throw new TokenizerError(`vocabSize must be an integer ≥ ${base} (special tokens + 256 bytes), got ${options.vocabSize}`, {
-      code: 'TOKENIZER_BAD_OPTION',
-      context: { field: 'vocabSize' },
-    });
+    throw new TokenizerError(
+      `vocabSize must be an integer ≥ ${base} (special tokens + 256 bytes), got ${options.vocabSize}`,
+      {
+        code: 'TOKENIZER_BAD_OPTION',
+        context: { field: 'vocabSize' },
+      },
+    );
   }
-  if (new Set(specials).size !== specials.length || specials.some((s) => typeof s !== 'string' || s.length === 0)) {
-    throw new TokenizerError('specialTokens must be distinct non-empty strings', { code: 'TOKENIZER_BAD_OPTION', context: { field: 'specialTokens' } });
+  if (
+    new Set(specials).size !== specials.length ||
+    specials.some((s) => typeof s !== 'string' || s.length === 0)
+  ) {
+    throw new TokenizerError('specialTokens must be distinct non-empty strings', {
+      code: 'TOKENIZER_BAD_OPTION',
+      context: { field: 'specialTokens' },
+    });
   }
   const preTokenizerJson = preTokenizerForPattern(options.pattern ?? 'gpt2');
   const pre = PreTokenizer.fromJSON(preTokenizerJson, 'pattern');
-  const progress: TrainProgress = { phase: 'count', texts: 0, chars: 0, words: 0, merges: 0, targetMerges: options.vocabSize - base };
-  const counts = await countWords(options.texts, pre, specials, maxWords, progress, options.onProgress);
-  const { tokenBytes, merges } = learnMerges(counts, specials.length, options.vocabSize, minFrequency, progress, options.onProgress);
+  const progress: TrainProgress = {
+    phase: 'count',
+    texts: 0,
+    chars: 0,
+    words: 0,
+    merges: 0,
+    targetMerges: options.vocabSize - base,
+  };
+  const counts = await countWords(
+    options.texts,
+    pre,
+    specials,
+    maxWords,
+    progress,
+    options.onProgress,
+  );
+  const { tokenBytes, merges } = learnMerges(
+    counts,
+    specials.length,
+    options.vocabSize,
+    minFrequency,
+    progress,
+    options.onProgress,
+  );
   progress.phase = 'done';
   options.onProgress?.({ ...progress });
   const pairs = new PairTable(merges.length / 3);
@@ -91,7 +136,12 @@ export async function trainBpe(options: TrainBpeOptions): Promise<Tokenizer> {
     flat[(k / 3) * 2] = merges[k]!;
     flat[(k / 3) * 2 + 1] = merges[k + 1]!;
   }
-  const addedTokens: AddedTokenSpec[] = specials.map((content, id) => ({ id, content, special: true, normalized: false }));
+  const addedTokens: AddedTokenSpec[] = specials.map((content, id) => ({
+    id,
+    content,
+    special: true,
+    normalized: false,
+  }));
   return new Tokenizer({
     tokenBytes,
     otherVocab: new Map(),
@@ -125,11 +175,17 @@ async function countWords(
   onProgress?: (p: TrainProgress) => void,
 ): Promise<Map<string, number>> {
   let counts = new Map<string, number>();
-  const matcher = new AddedTokenMatcher(specials.map((content, id) => ({ id, content, special: true })));
+  const matcher = new AddedTokenMatcher(
+    specials.map((content, id) => ({ id, content, special: true })),
+  );
   const add = (key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
   const fast = pre.fast;
   for await (const text of texts as AsyncIterable<string>) {
-    if (typeof text !== 'string') throw new TokenizerError(`texts[${progress.texts}] is not a string`, { code: 'TOKENIZER_BAD_OPTION', context: { field: 'texts' } });
+    if (typeof text !== 'string')
+      throw new TokenizerError(`texts[${progress.texts}] is not a string`, {
+        code: 'TOKENIZER_BAD_OPTION',
+        context: { field: 'texts' },
+      });
     matcher.split(
       text,
       () => true,
@@ -152,7 +208,12 @@ async function countWords(
   return counts;
 }
 
-function countFast(text: string, regex: RegExp, keepGaps: boolean, add: (key: string) => void): void {
+function countFast(
+  text: string,
+  regex: RegExp,
+  keepGaps: boolean,
+  add: (key: string) => void,
+): void {
   regex.lastIndex = 0;
   let prev = 0;
   for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
@@ -320,7 +381,17 @@ function learnMerges(
 }
 
 /** Replaces (a, b) by id in word w, updating pair counts; new pairs go to `touched`. */
-function mergeWord(words: Int32Array[], lengths: number[], w: number, a: number, b: number, id: number, count: number, pc: PairCounter, touched: number[]): void {
+function mergeWord(
+  words: Int32Array[],
+  lengths: number[],
+  w: number,
+  a: number,
+  b: number,
+  id: number,
+  count: number,
+  pc: PairCounter,
+  touched: number[],
+): void {
   const s = words[w]!;
   const n = lengths[w]!;
   let found = false;

@@ -11,7 +11,13 @@ const strictDecoder = new TextDecoder('utf-8', { fatal: true });
  * unit) and returns the byte count. With `escapedBytes`, lone U+DC80..U+DCFF become the
  * single raw byte they stand for.
  */
-export function encodeUtf8Into(text: string, start: number, end: number, out: Uint8Array, escapedBytes = false): number {
+export function encodeUtf8Into(
+  text: string,
+  start: number,
+  end: number,
+  out: Uint8Array,
+  escapedBytes = false,
+): number {
   let n = 0;
   for (let i = start; i < end; i++) {
     let c = text.charCodeAt(i);
@@ -98,9 +104,14 @@ function decodeSlow(bytes: Uint8Array, escapeInvalid: boolean): string {
     const b0 = bytes[i]!;
     if (len === 1) units.push(b0);
     else if (len === 2) units.push(((b0 & 31) << 6) | (bytes[i + 1]! & 63));
-    else if (len === 3) units.push(((b0 & 15) << 12) | ((bytes[i + 1]! & 63) << 6) | (bytes[i + 2]! & 63));
+    else if (len === 3)
+      units.push(((b0 & 15) << 12) | ((bytes[i + 1]! & 63) << 6) | (bytes[i + 2]! & 63));
     else if (len === 4) {
-      const cp = ((b0 & 7) << 18) | ((bytes[i + 1]! & 63) << 12) | ((bytes[i + 2]! & 63) << 6) | (bytes[i + 3]! & 63);
+      const cp =
+        ((b0 & 7) << 18) |
+        ((bytes[i + 1]! & 63) << 12) |
+        ((bytes[i + 2]! & 63) << 6) |
+        (bytes[i + 3]! & 63);
       units.push(0xd800 + ((cp - 0x10000) >> 10), 0xdc00 + ((cp - 0x10000) & 1023));
     } else if (escapeInvalid) {
       for (let k = 0; k < -len; k++) units.push(0xdc00 + bytes[i + k]!);
