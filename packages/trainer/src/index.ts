@@ -38,3 +38,5 @@ export {
 } from './checkpoint.js';
 export { lossPlotSvg, type PlotSeries } from './lossPlot.js';
 export { Trainer, type TrainerOptions, type StepMetrics, type EvalMetrics, type FitSummary } from './trainer.js';
+export { deepseekTrainable } from './deepseekTrainable.js';
+export { loaderBatchSource, type SequenceLoader } from './loaderSource.js';

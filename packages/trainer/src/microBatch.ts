@@ -70,7 +70,8 @@ export function microBatchGradients(options: MicroBatchOptions): MicroBatchResul
         if (options.balanceAlpha > 0) {
           const bal = tf.addN(
             out.routing.map((r) =>
-              sequenceBalanceLoss({ scores: r.scores, indices: r.indices, batchSize: batch.batchSize, seqLen: batch.seqLen - 1, alpha: options.balanceAlpha }),
+              // MTP blocks route shorter sequences than the main blocks.
+              sequenceBalanceLoss({ scores: r.scores, indices: r.indices, batchSize: batch.batchSize, seqLen: r.scores.shape[0]! / batch.batchSize, alpha: options.balanceAlpha }),
             ),
           ) as tf.Scalar;
           parts.bal = tf.keep(tf.clone(bal));
