@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { doctorCommand } from './doctor.js';
+import { logitsCommand } from './logits.js';
 
 /** Every top-level command, in help order. Packages' commands are added here. */
-export const commands: Command[] = [doctorCommand];
+export const commands: Command[] = [doctorCommand, logitsCommand];
