@@ -75,8 +75,9 @@ export class RunLogger {
       outageBackoffMs: 1000,
       maxOutageBackoffMs: 30_000,
       limits: DEFAULT_BATCH_LIMITS,
-      ...options,
-    };
+      // Explicit `undefined`s (options passed through from createTracker) keep the defaults.
+      ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+    } as RunLogger['options'];
     this.backoffMs = this.options.outageBackoffMs;
     this.adoptSpillFiles();
     this.timer = setInterval(() => this.tick(), this.options.flushIntervalMs);
