@@ -51,3 +51,7 @@ export { SplitAssigner } from './shards/splitAssigner.js';
 export { readManifest, manifestSchema, MANIFEST_FILE, type ShardManifest, type ShardEntry } from './shards/manifest.js';
 export { encodeShard, decodeShard, readShardFile, type ShardContents } from './shards/shardTable.js';
 export { TokenLoader, createLoader, type CreateLoaderOptions, type LoaderState } from './shards/tokenLoader.js';
+export { maskTokens, IGNORE_INDEX, type MaskTokensOptions } from './augment/maskTokens.js';
+export { WordNet, type WordNetPos } from './augment/wordNet.js';
+export { randomSwap, randomDeletion, synonymReplacement } from './augment/eda.js';
+export { augmentDocuments, backTranslate, type AugmentOptions, type TranslateFn } from './augment/augmentDocuments.js';

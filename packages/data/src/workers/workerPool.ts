@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DataError } from '../errors.js';
 import type { BatchRequest, BatchResult, WorkerInit } from './protocol.js';
@@ -9,14 +10,20 @@ interface Slot {
   pending: Map<number, { resolve: (r: BatchResult) => void; reject: (e: Error) => void }>;
 }
 
-/** Where the worker script is: beside the bundle in dist, or the .ts source (run through tsx) in the repo. */
-function workerEntry(): { url: URL; execArgv?: string[] } {
+/**
+ * How to start a worker: the bundled script beside dist/index.js, or, when running from the
+ * TypeScript sources (tests, `--conditions=source`), a small bootstrap that registers tsx in
+ * the worker and then imports the .ts entry (Node 20 ignores `--import` in worker execArgv).
+ */
+function workerEntry(): { script: URL | string; eval: boolean; execArgv?: string[] } {
   const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    const tsx = createRequire(here).resolve('tsx');
-    return { url: new URL('./pipelineWorker.ts', here), execArgv: ['--conditions=source', '--import', tsx] };
+  if (!here.endsWith('.ts')) {
+    return { script: new URL(here.endsWith('.cjs') ? './pipelineWorker.cjs' : './pipelineWorker.js', here), eval: false };
   }
-  return { url: new URL(here.endsWith('.cjs') ? './pipelineWorker.cjs' : './pipelineWorker.js', here) };
+  const api = pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const entry = new URL('./pipelineWorker.ts', here).href;
+  const script = `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
+  return { script, eval: true, execArgv: ['--conditions=source'] };
 }
 
 /** A fixed set of cleaning workers; batches go to the least busy one. */
@@ -32,7 +39,7 @@ export class WorkerPool {
     const entry = workerEntry();
     await Promise.all(
       Array.from({ length: options.size }, async () => {
-        const worker = new Worker(entry.url, { workerData: options.init, execArgv: entry.execArgv });
+        const worker = new Worker(entry.script, { eval: entry.eval, workerData: options.init, execArgv: entry.execArgv });
         const slot: Slot = { worker, busy: 0, pending: new Map() };
         pool.slots.push(slot);
         await new Promise<void>((resolve, reject) => {
