@@ -56,7 +56,7 @@ export async function svgToPng(svg: string, options: { scale?: number } = {}): P
 }
 
 /** A line chart of metric curves (loss, learning rate…) as SVG. */
-export function lineChartSvg(options: LineChartOptions): Promise<string> {
+export async function lineChartSvg(options: LineChartOptions): Promise<string> {
   const values = options.series.flatMap((s) =>
     s.points.filter((p) => Number.isFinite(p.value) && (!options.logScale || p.value > 0)).map((p) => ({ series: s.name, step: p.step, value: p.value })),
   );
@@ -80,7 +80,7 @@ export function lineChartSvg(options: LineChartOptions): Promise<string> {
 }
 
 /** A heatmap (e.g. expert load per layer) as SVG. */
-export function heatmapSvg(options: HeatmapOptions): Promise<string> {
+export async function heatmapSvg(options: HeatmapOptions): Promise<string> {
   const rows = options.values.length;
   const columns = options.values[0]?.length ?? 0;
   if (rows === 0 || columns === 0 || options.values.some((r) => r.length !== columns)) {
