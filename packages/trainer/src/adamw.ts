@@ -56,7 +56,9 @@ export class AdamW {
     this.weightDecay = checkNumber('optimizer.weightDecay', options.weightDecay ?? 0.1, 0);
     this.params = options.params;
     const decay = options.decay ?? defaultDecay;
-    this.decayed = new Set([...options.params].filter(([n, p]) => decay(n, p.shape)).map(([n]) => n));
+    this.decayed = new Set(
+      [...options.params].filter(([n, p]) => decay(n, p.shape)).map(([n]) => n),
+    );
     for (const [name, p] of options.params) {
       this.m.set(name, tf.variable(tf.zeros(p.shape), false));
       this.v.set(name, tf.variable(tf.zeros(p.shape), false));
@@ -84,14 +86,19 @@ export class AdamW {
     const c2 = 1 - this.beta2 ** this.t;
     for (const [name, p] of this.params) {
       const g = grads.get(name);
-      if (!g) throw new TrainerError(`AdamW: no gradient for '${name}'`, { code: 'GRAD_MISSING', context: { tensor: name } });
+      if (!g)
+        throw new TrainerError(`AdamW: no gradient for '${name}'`, {
+          code: 'GRAD_MISSING',
+          context: { tensor: name },
+        });
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
       tf.tidy(() => {
         const mNew = tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1));
         const vNew = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
         const update = tf.div(tf.div(mNew, c1), tf.add(tf.sqrt(tf.div(vNew, c2)), this.epsilon));
-        const decayed = this.decayed.has(name) && this.weightDecay > 0 ? tf.mul(p, 1 - lr * this.weightDecay) : p;
+        const decayed =
+          this.decayed.has(name) && this.weightDecay > 0 ? tf.mul(p, 1 - lr * this.weightDecay) : p;
         p.assign(tf.sub(decayed, tf.mul(update, lr)));
         m.assign(mNew);
         v.assign(vNew);
@@ -101,20 +108,27 @@ export class AdamW {
 
   /** Copies the state out of the tensors. */
   getState(): AdamWState {
-    const read = (src: Map<string, tf.Variable>) => new Map([...src].map(([n, t]) => [n, (t.dataSync() as Float32Array).slice()]));
+    const read = (src: Map<string, tf.Variable>) =>
+      new Map([...src].map(([n, t]) => [n, (t.dataSync() as Float32Array).slice()]));
     return { step: this.t, m: read(this.m), v: read(this.v) };
   }
 
   /** Restores a state saved by getState (shapes are checked, names must match). */
   setState(state: AdamWState): void {
-    for (const [kind, src, dst] of [['m', state.m, this.m], ['v', state.v, this.v]] as const) {
+    for (const [kind, src, dst] of [
+      ['m', state.m, this.m],
+      ['v', state.v, this.v],
+    ] as const) {
       for (const [name, variable] of dst) {
         const data = src.get(name);
         if (!data || data.length !== variable.size) {
-          throw new TrainerError(`optimizer state '${kind}.${name}' is ${data ? `of size ${data.length}, expected ${variable.size}` : 'missing'}`, {
-            code: 'OPTIMIZER_STATE',
-            context: { tensor: `${kind}.${name}` },
-          });
+          throw new TrainerError(
+            `optimizer state '${kind}.${name}' is ${data ? `of size ${data.length}, expected ${variable.size}` : 'missing'}`,
+            {
+              code: 'OPTIMIZER_STATE',
+              context: { tensor: `${kind}.${name}` },
+            },
+          );
         }
         tf.tidy(() => variable.assign(tf.tensor(data, variable.shape, 'float32')));
       }

@@ -47,7 +47,10 @@ export function sequenceBalanceLoss(options: SequenceBalanceLossOptions): tf.Sca
 /** Selections per expert per sequence, float32 [B, E]; built from int indices, so it carries no gradient. */
 function expertCountsPerSequence(indices: tf.Tensor, b: number, t: number, e: number): tf.Tensor {
   const k = indices.shape[1]!;
-  const oneHot = tf.cast(tf.oneHot(tf.reshape(tf.cast(indices, 'int32'), [b * t * k]), e), 'float32');
+  const oneHot = tf.cast(
+    tf.oneHot(tf.reshape(tf.cast(indices, 'int32'), [b * t * k]), e),
+    'float32',
+  );
   return tf.sum(tf.reshape(oneHot, [b, t * k, e]), 1);
 }
 
@@ -63,7 +66,11 @@ export function expertLoad(indices: tf.Tensor, nExperts: number): Float64Array {
  * Auxiliary-loss-free bias update (spec §10): `b_i ← b_i + γ·sign(mean(load) − load_i)`,
  * from the loads summed over every micro-batch of the step. Called after the optimizer step.
  */
-export function updateGateBias(options: { bias: tf.Variable; load: ArrayLike<number>; gamma: number }): void {
+export function updateGateBias(options: {
+  bias: tf.Variable;
+  load: ArrayLike<number>;
+  gamma: number;
+}): void {
   const { bias, load, gamma } = options;
   if (gamma === 0) return;
   let mean = 0;

@@ -55,18 +55,24 @@ export class ArrayBatchSource implements BatchSource {
   constructor(options: ArrayBatchSourceOptions) {
     this.batchSize = checkInteger('batchSize', options.batchSize, 1);
     if (options.sequences.length < this.batchSize) {
-      throw new TrainerError(`ArrayBatchSource: ${options.sequences.length} sequences cannot fill one batch of ${this.batchSize}`, {
-        code: 'DATA_TOO_SMALL',
-        context: { field: 'sequences' },
-      });
+      throw new TrainerError(
+        `ArrayBatchSource: ${options.sequences.length} sequences cannot fill one batch of ${this.batchSize}`,
+        {
+          code: 'DATA_TOO_SMALL',
+          context: { field: 'sequences' },
+        },
+      );
     }
     this.seqLen = options.sequences[0]!.length;
     options.sequences.forEach((s, i) => {
       if (s.length !== this.seqLen) {
-        throw new TrainerError(`ArrayBatchSource: sequence ${i} has ${s.length} tokens, expected ${this.seqLen}`, {
-          code: 'DATA_SHAPE',
-          context: { field: `sequences[${i}]` },
-        });
+        throw new TrainerError(
+          `ArrayBatchSource: sequence ${i} has ${s.length} tokens, expected ${this.seqLen}`,
+          {
+            code: 'DATA_SHAPE',
+            context: { field: `sequences[${i}]` },
+          },
+        );
       }
     });
     this.sequences = options.sequences;
@@ -84,22 +90,37 @@ export class ArrayBatchSource implements BatchSource {
     }
     if (this.epoch >= this.epochs) return undefined;
     const tokens = new Int32Array(this.batchSize * this.seqLen);
-    for (let b = 0; b < this.batchSize; b++) tokens.set(this.sequences[this.order[this.cursor + b]!]!, b * this.seqLen);
+    for (let b = 0; b < this.batchSize; b++)
+      tokens.set(this.sequences[this.order[this.cursor + b]!]!, b * this.seqLen);
     this.cursor += this.batchSize;
     return { tokens, batchSize: this.batchSize, seqLen: this.seqLen };
   }
 
   state(): ArraySourceState {
-    return { epoch: this.epoch, cursor: this.cursor, order: [...this.order], rng: this.rng?.getState() ?? null };
+    return {
+      epoch: this.epoch,
+      cursor: this.cursor,
+      order: [...this.order],
+      rng: this.rng?.getState() ?? null,
+    };
   }
 
   restore(state: unknown): void {
     const s = state as ArraySourceState;
-    if (!s || !Number.isInteger(s.epoch) || !Number.isInteger(s.cursor) || !Array.isArray(s.order) || s.order.length !== this.sequences.length) {
-      throw new TrainerError('ArrayBatchSource: saved data-loader state does not match this data set', {
-        code: 'DATA_STATE',
-        context: { field: 'data' },
-      });
+    if (
+      !s ||
+      !Number.isInteger(s.epoch) ||
+      !Number.isInteger(s.cursor) ||
+      !Array.isArray(s.order) ||
+      s.order.length !== this.sequences.length
+    ) {
+      throw new TrainerError(
+        'ArrayBatchSource: saved data-loader state does not match this data set',
+        {
+          code: 'DATA_STATE',
+          context: { field: 'data' },
+        },
+      );
     }
     this.epoch = s.epoch;
     this.cursor = s.cursor;

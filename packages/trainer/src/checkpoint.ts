@@ -87,7 +87,11 @@ export async function writeCheckpoint(options: WriteCheckpointOptions): Promise<
     const modelDir = join(temp, 'model');
     await mkdir(modelDir);
     if (model.save) await model.save(modelDir);
-    else await writeFileSynced(join(modelDir, 'model.safetensors'), serializeSafetensors(weightsToWrite(model)));
+    else
+      await writeFileSynced(
+        join(modelDir, 'model.safetensors'),
+        serializeSafetensors(weightsToWrite(model)),
+      );
     await options.onFile?.('model');
     await writeFileSynced(join(temp, OPTIMIZER_FILE), serializeOptimizer(optimizer));
     await options.onFile?.(OPTIMIZER_FILE);
@@ -107,10 +111,13 @@ function assertFiniteWeights(model: TrainableModel, step: number): void {
   for (const [name, v] of model.namedWeights()) {
     const finite = tf.tidy(() => tf.all(tf.isFinite(v)).dataSync()[0]);
     if (!finite) {
-      throw new TrainerError(`refusing to checkpoint step ${step}: weight '${name}' holds NaN or Infinity`, {
-        code: 'NON_FINITE_WEIGHTS',
-        context: { tensor: name, step },
-      });
+      throw new TrainerError(
+        `refusing to checkpoint step ${step}: weight '${name}' holds NaN or Infinity`,
+        {
+          code: 'NON_FINITE_WEIGHTS',
+          context: { tensor: name, step },
+        },
+      );
     }
   }
 }
@@ -125,8 +132,10 @@ function weightsToWrite(model: TrainableModel): Record<string, TensorToWrite> {
 
 function serializeOptimizer(state: AdamWState): Uint8Array {
   const tensors: Record<string, TensorToWrite> = {};
-  for (const [name, m] of state.m) tensors[`m.${name}`] = { dtype: 'F32', shape: [m.length], data: m };
-  for (const [name, v] of state.v) tensors[`v.${name}`] = { dtype: 'F32', shape: [v.length], data: v };
+  for (const [name, m] of state.m)
+    tensors[`m.${name}`] = { dtype: 'F32', shape: [m.length], data: m };
+  for (const [name, v] of state.v)
+    tensors[`v.${name}`] = { dtype: 'F32', shape: [v.length], data: v };
   return serializeSafetensors(tensors, { step: String(state.step), format: 'adamw' });
 }
 
@@ -159,10 +168,13 @@ export async function readCheckpoint(path: string): Promise<LoadedCheckpoint> {
     });
   }
   if (state.format !== CHECKPOINT_FORMAT || state.version !== CHECKPOINT_VERSION) {
-    throw new TrainerError(`${statePath}: expected format ${CHECKPOINT_FORMAT} v${CHECKPOINT_VERSION}, got ${state.format} v${state.version}`, {
-      code: 'CHECKPOINT_INVALID',
-      context: { file: statePath, field: 'format' },
-    });
+    throw new TrainerError(
+      `${statePath}: expected format ${CHECKPOINT_FORMAT} v${CHECKPOINT_VERSION}, got ${state.format} v${state.version}`,
+      {
+        code: 'CHECKPOINT_INVALID',
+        context: { file: statePath, field: 'format' },
+      },
+    );
   }
   const optimizerPath = join(path, OPTIMIZER_FILE);
   const raw = await readSafetensors(optimizerPath);
@@ -171,7 +183,10 @@ export async function readCheckpoint(path: string): Promise<LoadedCheckpoint> {
     const dot = key.indexOf('.');
     const kind = key.slice(0, dot);
     if (kind !== 'm' && kind !== 'v') {
-      throw new TrainerError(`${optimizerPath}: unexpected tensor '${key}'`, { code: 'CHECKPOINT_INVALID', context: { file: optimizerPath, tensor: key } });
+      throw new TrainerError(`${optimizerPath}: unexpected tensor '${key}'`, {
+        code: 'CHECKPOINT_INVALID',
+        context: { file: optimizerPath, tensor: key },
+      });
     }
     optimizer[kind].set(key.slice(dot + 1), toFloat32(tensor));
   }
@@ -180,17 +195,30 @@ export async function readCheckpoint(path: string): Promise<LoadedCheckpoint> {
 }
 
 /** Copies checkpointed weights into the model's variables (names and shapes must match). */
-export function loadWeightsInto(model: TrainableModel, weights: Map<string, RawTensor>, source: string): void {
+export function loadWeightsInto(
+  model: TrainableModel,
+  weights: Map<string, RawTensor>,
+  source: string,
+): void {
   for (const [name, variable] of model.namedWeights()) {
     const raw = weights.get(name);
     if (!raw) {
-      throw new TrainerError(`${source}: weight '${name}' is missing`, { code: 'CHECKPOINT_MISMATCH', context: { file: source, tensor: name } });
-    }
-    if (raw.shape.length !== variable.shape.length || raw.shape.some((d, i) => d !== variable.shape[i])) {
-      throw new TrainerError(`${source}: weight '${name}' has shape [${raw.shape}], the model expects [${variable.shape}]`, {
+      throw new TrainerError(`${source}: weight '${name}' is missing`, {
         code: 'CHECKPOINT_MISMATCH',
         context: { file: source, tensor: name },
       });
+    }
+    if (
+      raw.shape.length !== variable.shape.length ||
+      raw.shape.some((d, i) => d !== variable.shape[i])
+    ) {
+      throw new TrainerError(
+        `${source}: weight '${name}' has shape [${raw.shape}], the model expects [${variable.shape}]`,
+        {
+          code: 'CHECKPOINT_MISMATCH',
+          context: { file: source, tensor: name },
+        },
+      );
     }
     tf.tidy(() => variable.assign(tf.tensor(toFloat32(raw), variable.shape, 'float32')));
   }
@@ -202,7 +230,8 @@ export async function listCheckpoints(dir: string): Promise<CheckpointInfo[]> {
   const out: CheckpointInfo[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const match = entry.isDirectory() ? STEP_DIR.exec(entry.name) : null;
-    if (match && existsSync(join(dir, entry.name, STATE_FILE))) out.push({ step: Number(match[1]), path: join(dir, entry.name) });
+    if (match && existsSync(join(dir, entry.name, STATE_FILE)))
+      out.push({ step: Number(match[1]), path: join(dir, entry.name) });
   }
   return out.sort((a, b) => a.step - b.step);
 }
@@ -213,7 +242,11 @@ export async function latestCheckpoint(dir: string): Promise<CheckpointInfo | un
 }
 
 /** Deletes all but the last `keepLast` checkpoints and those whose step is in `keep`; clears stale temp dirs. */
-export async function pruneCheckpoints(options: { dir: string; keepLast: number; keep?: Iterable<number> }): Promise<number[]> {
+export async function pruneCheckpoints(options: {
+  dir: string;
+  keepLast: number;
+  keep?: Iterable<number>;
+}): Promise<number[]> {
   const keep = new Set(options.keep ?? []);
   const all = await listCheckpoints(options.dir);
   const recent = new Set(all.slice(Math.max(0, all.length - options.keepLast)).map((c) => c.step));
@@ -224,7 +257,8 @@ export async function pruneCheckpoints(options: { dir: string; keepLast: number;
     removed.push(c.step);
   }
   for (const entry of await readdir(options.dir)) {
-    if (entry.startsWith('.tmp-step-') && !entry.includes(`-${process.pid}-`)) await rm(join(options.dir, entry), { recursive: true, force: true });
+    if (entry.startsWith('.tmp-step-') && !entry.includes(`-${process.pid}-`))
+      await rm(join(options.dir, entry), { recursive: true, force: true });
   }
   return removed;
 }

@@ -25,11 +25,19 @@ export function globalNorm(grads: Iterable<tf.Tensor>): number {
  * `maxNorm`, every gradient is multiplied by maxNorm/(norm + 1e-6). `maxNorm` ≤ 0 or
  * Infinity disables clipping (the norm is still measured, for logging and the NaN check).
  */
-export function clipGradients(options: { grads: Map<string, tf.Tensor>; maxNorm: number }): ClipResult {
+export function clipGradients(options: {
+  grads: Map<string, tf.Tensor>;
+  maxNorm: number;
+}): ClipResult {
   const norm = globalNorm(options.grads.values());
-  const clip = options.maxNorm > 0 && Number.isFinite(options.maxNorm) && Number.isFinite(norm) && norm > options.maxNorm;
+  const clip =
+    options.maxNorm > 0 &&
+    Number.isFinite(options.maxNorm) &&
+    Number.isFinite(norm) &&
+    norm > options.maxNorm;
   const scale = clip ? options.maxNorm / (norm + 1e-6) : 1;
   const grads = new Map<string, tf.Tensor>();
-  for (const [name, g] of options.grads) grads.set(name, scale === 1 ? tf.clone(g) : tf.tidy(() => tf.mul(g, scale)));
+  for (const [name, g] of options.grads)
+    grads.set(name, scale === 1 ? tf.clone(g) : tf.tidy(() => tf.mul(g, scale)));
   return { grads, norm, scale };
 }

@@ -35,7 +35,10 @@ describe('training @deepline/layers DeepseekModel', () => {
       const model = DeepseekModel.create(config, { seed: 3, initStd: 0.05 });
       const trainable = deepseekTrainable(model);
       const biasNames = [...model.correctionBiases().keys()];
-      expect(biasNames).toEqual(['model.layers.1.mlp.gate.e_score_correction_bias', 'model.layers.2.mlp.gate.e_score_correction_bias']);
+      expect(biasNames).toEqual([
+        'model.layers.1.mlp.gate.e_score_correction_bias',
+        'model.layers.2.mlp.gate.e_score_correction_bias',
+      ]);
       const trainer = new Trainer({
         model: trainable,
         data: cyclicSource({ vocabSize: 32, seqLen: 13, count: 8, batchSize: 4 }),
@@ -52,14 +55,17 @@ describe('training @deepline/layers DeepseekModel', () => {
       let last = first;
       for (let i = 1; i < 12; i++) last = (await trainer.trainStep())!;
       expect(last.lmLoss).toBeLessThan(first.lmLoss * 0.8);
-      for (const name of biasNames) expect([...model.correctionBiases().get(name)!.dataSync()].some((b) => b !== 0)).toBe(true);
+      for (const name of biasNames)
+        expect([...model.correctionBiases().get(name)!.dataSync()].some((b) => b !== 0)).toBe(true);
       const path = await trainer.saveCheckpoint();
       const loaded = await DeepseekModel.load(`${path}/model`);
       const tokens = tf.tensor2d([[1, 2, 3, 4, 5]], [1, 5], 'int32');
       const a = model.forward(tokens).logits;
       const b = loaded.forward(tokens).logits;
       expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]).toBe(0);
-      expect([...loaded.correctionBiases().get(biasNames[0]!)!.dataSync()]).toEqual([...model.correctionBiases().get(biasNames[0]!)!.dataSync()]);
+      expect([...loaded.correctionBiases().get(biasNames[0]!)!.dataSync()]).toEqual([
+        ...model.correctionBiases().get(biasNames[0]!)!.dataSync(),
+      ]);
       tf.dispose([tokens, a, b]);
       loaded.dispose();
       model.dispose();

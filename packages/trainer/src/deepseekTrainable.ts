@@ -16,18 +16,30 @@ export function deepseekTrainable(model: DeepseekModel): TrainableModel {
     namedWeights: () => weights,
     forward(tokens, options: TrainForwardOptions): TrainForwardOutput {
       if (options.recompute) {
-        throw new TrainerError('recompute: DeepseekModel.forward has no activation-recomputation hook yet; set recompute: false', {
-          code: 'RECOMPUTE_UNSUPPORTED',
-          context: { field: 'recompute' },
-        });
+        throw new TrainerError(
+          'recompute: DeepseekModel.forward has no activation-recomputation hook yet; set recompute: false',
+          {
+            code: 'RECOMPUTE_UNSUPPORTED',
+            context: { field: 'recompute' },
+          },
+        );
       }
-      const out = model.forward(tokens, { training: options.training, collectRouting: options.collectRouting, mtp: options.training });
+      const out = model.forward(tokens, {
+        training: options.training,
+        collectRouting: options.collectRouting,
+        mtp: options.training,
+      });
       const result: TrainForwardOutput = { logits: out.logits };
       if (out.mtpLogits) result.mtpLogits = out.mtpLogits;
       if (out.routing) {
         result.routing = out.routing.map((r): RoutingRecord => {
           const biasName = `model.layers.${r.layer}.mlp.gate.e_score_correction_bias`;
-          return { layer: r.layer, scores: r.scores, indices: r.indices, biasName: biases.has(biasName) ? biasName : undefined };
+          return {
+            layer: r.layer,
+            scores: r.scores,
+            indices: r.indices,
+            biasName: biases.has(biasName) ? biasName : undefined,
+          };
         });
       }
       return result;
@@ -36,7 +48,12 @@ export function deepseekTrainable(model: DeepseekModel): TrainableModel {
       await model.save(dir);
     },
     describe() {
-      return Object.fromEntries(Object.entries(model.config).map(([k, v]) => [`model_${k}`, v as string | number | boolean]));
+      return Object.fromEntries(
+        Object.entries(model.config).map(([k, v]) => [
+          `model_${k}`,
+          v as string | number | boolean,
+        ]),
+      );
     },
   };
 }

@@ -18,11 +18,19 @@ export class TrainerError extends DeeplineError<TrainerErrorContext> {}
 
 /** Throws a TrainerError for an invalid option field. */
 export function optionError(field: string, message: string): never {
-  throw new TrainerError(`option '${field}' ${message}`, { code: 'OPTION_INVALID', context: { field } });
+  throw new TrainerError(`option '${field}' ${message}`, {
+    code: 'OPTION_INVALID',
+    context: { field },
+  });
 }
 
 /** Checks a finite number within [min, max]; `field` names it in the error. */
-export function checkNumber(field: string, value: number, min: number, max = Number.POSITIVE_INFINITY): number {
+export function checkNumber(
+  field: string,
+  value: number,
+  min: number,
+  max = Number.POSITIVE_INFINITY,
+): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
     optionError(field, `must be a number in [${min}, ${max}], got ${String(value)}`);
   }
@@ -31,6 +39,7 @@ export function checkNumber(field: string, value: number, min: number, max = Num
 
 /** Checks an integer ≥ min. */
 export function checkInteger(field: string, value: number, min: number): number {
-  if (!Number.isInteger(value) || value < min) optionError(field, `must be an integer ≥ ${min}, got ${String(value)}`);
+  if (!Number.isInteger(value) || value < min)
+    optionError(field, `must be an integer ≥ ${min}, got ${String(value)}`);
   return value;
 }

@@ -27,7 +27,11 @@ export async function fsyncDir(dir: string): Promise<void> {
   try {
     await fsyncPath(dir, 'r');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EISDIR' && (error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
+    if (
+      (error as NodeJS.ErrnoException).code !== 'EISDIR' &&
+      (error as NodeJS.ErrnoException).code !== 'EPERM'
+    )
+      throw error;
   }
 }
 
@@ -45,7 +49,10 @@ async function fsyncPath(path: string, flags: string): Promise<void> {
  * step saved again after a resume) is first moved aside, then removed.
  */
 export async function renameDirAtomic(temp: string, target: string, parent: string): Promise<void> {
-  const exists = await stat(target).then(() => true, () => false);
+  const exists = await stat(target).then(
+    () => true,
+    () => false,
+  );
   if (exists) {
     const aside = `${temp}.old`;
     await rename(target, aside);

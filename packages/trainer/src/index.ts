@@ -19,8 +19,18 @@ export {
 export { crossEntropy, shiftTokens, mtpLoss } from './losses.js';
 export { recomputeGrad } from './recompute.js';
 export type { TrainableModel, TrainForwardOptions, TrainForwardOutput } from './model.js';
-export { ArrayBatchSource, packTokens, type ArrayBatchSourceOptions, type BatchSource, type TokenBatch } from './batchSource.js';
-export { microBatchGradients, type MicroBatchOptions, type MicroBatchResult } from './microBatch.js';
+export {
+  ArrayBatchSource,
+  packTokens,
+  type ArrayBatchSourceOptions,
+  type BatchSource,
+  type TokenBatch,
+} from './batchSource.js';
+export {
+  microBatchGradients,
+  type MicroBatchOptions,
+  type MicroBatchResult,
+} from './microBatch.js';
 export {
   writeCheckpoint,
   readCheckpoint,
@@ -37,6 +47,12 @@ export {
   type WriteCheckpointOptions,
 } from './checkpoint.js';
 export { lossPlotSvg, type PlotSeries } from './lossPlot.js';
-export { Trainer, type TrainerOptions, type StepMetrics, type EvalMetrics, type FitSummary } from './trainer.js';
+export {
+  Trainer,
+  type TrainerOptions,
+  type StepMetrics,
+  type EvalMetrics,
+  type FitSummary,
+} from './trainer.js';
 export { deepseekTrainable } from './deepseekTrainable.js';
 export { loaderBatchSource, type SequenceLoader } from './loaderSource.js';

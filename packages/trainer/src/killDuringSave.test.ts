@@ -16,13 +16,17 @@ describe('checkpoint interrupted by a killed process', () => {
     await initBackend({ backend: 'cpu' });
     const dir = await makeTempDir('trainer-kill-');
     try {
-      const proc = spawn(process.execPath, ['--conditions=source', '--import', tsx, child, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const proc = spawn(process.execPath, ['--conditions=source', '--import', tsx, child, dir], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       let err = '';
       proc.stderr.on('data', (d) => {
         err += d;
       });
-      const exited = new Promise<NodeJS.Signals | null>((resolve) => proc.on('exit', (_code, signal) => resolve(signal)));
+      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+        proc.on('exit', (_code, signal) => resolve(signal)),
+      );
       await new Promise<void>((resolve, reject) => {
         proc.stdout.on('data', (d) => {
           out += d;

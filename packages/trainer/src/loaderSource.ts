@@ -17,7 +17,10 @@ export interface SequenceLoader {
  * A BatchSource over a packed-sequence loader: each next() is `batchSize` sequences. Use a
  * loader `sequenceLength` of context + 1, because the trainer predicts token i+1 from 0..i.
  */
-export function loaderBatchSource(options: { loader: SequenceLoader; batchSize: number }): BatchSource {
+export function loaderBatchSource(options: {
+  loader: SequenceLoader;
+  batchSize: number;
+}): BatchSource {
   const { loader } = options;
   const batchSize = checkInteger('batchSize', options.batchSize, 1);
   return {

@@ -7,11 +7,19 @@ import { TrainerError } from './errors.js';
  * the cpu backend.
  */
 export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor): tf.Scalar {
-  if (logits.rank !== 3 || targets.rank !== 2 || logits.shape[0] !== targets.shape[0] || logits.shape[1] !== targets.shape[1]) {
-    throw new TrainerError(`crossEntropy: logits [${logits.shape}] do not match targets [${targets.shape}]`, {
-      code: 'SHAPE_MISMATCH',
-      context: { logits: [...logits.shape], targets: [...targets.shape] },
-    });
+  if (
+    logits.rank !== 3 ||
+    targets.rank !== 2 ||
+    logits.shape[0] !== targets.shape[0] ||
+    logits.shape[1] !== targets.shape[1]
+  ) {
+    throw new TrainerError(
+      `crossEntropy: logits [${logits.shape}] do not match targets [${targets.shape}]`,
+      {
+        code: 'SHAPE_MISMATCH',
+        context: { logits: [...logits.shape], targets: [...targets.shape] },
+      },
+    );
   }
   return tf.tidy(() => {
     const v = logits.shape[2]!;
@@ -28,7 +36,10 @@ export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor): tf.Scalar {
 export function shiftTokens(tokens: tf.Tensor2D): { inputs: tf.Tensor2D; targets: tf.Tensor2D } {
   const [b, s] = tokens.shape;
   if (s < 2) {
-    throw new TrainerError(`a training sequence needs at least 2 tokens, got ${s}`, { code: 'SEQUENCE_SHORT', context: { field: 'seqLen' } });
+    throw new TrainerError(`a training sequence needs at least 2 tokens, got ${s}`, {
+      code: 'SEQUENCE_SHORT',
+      context: { field: 'seqLen' },
+    });
   }
   return {
     inputs: tf.slice(tokens, [0, 0], [b, s - 1]),
@@ -41,7 +52,11 @@ export function shiftTokens(tokens: tf.Tensor2D): { inputs: tf.Tensor2D; targets
  * predicts, at position i of the inputs, the token k+1 places ahead, so its targets are
  * `tokens[:, k+1 : k+1+L_k]` of the full (unshifted) batch.
  */
-export function mtpLoss(options: { mtpLogits: tf.Tensor[]; tokens: tf.Tensor2D; lambda: number }): tf.Scalar {
+export function mtpLoss(options: {
+  mtpLogits: tf.Tensor[];
+  tokens: tf.Tensor2D;
+  lambda: number;
+}): tf.Scalar {
   const { mtpLogits, tokens, lambda } = options;
   return tf.tidy(() => {
     const [b, s] = tokens.shape;
@@ -49,10 +64,13 @@ export function mtpLoss(options: { mtpLogits: tf.Tensor[]; tokens: tf.Tensor2D; 
       const depth = i + 1;
       const len = logits.shape[1]!;
       if (depth + 1 + len > s) {
-        throw new TrainerError(`MTP module ${depth} returned ${len} positions; at most ${s - depth - 1} fit a sequence of ${s}`, {
-          code: 'SHAPE_MISMATCH',
-          context: { field: `mtpLogits[${i}]` },
-        });
+        throw new TrainerError(
+          `MTP module ${depth} returned ${len} positions; at most ${s - depth - 1} fit a sequence of ${s}`,
+          {
+            code: 'SHAPE_MISMATCH',
+            context: { field: `mtpLogits[${i}]` },
+          },
+        );
       }
       return crossEntropy(logits, tf.slice(tokens, [0, depth + 1], [b, len]));
     });

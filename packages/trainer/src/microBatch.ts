@@ -1,4 +1,4 @@
-import { SeededRandom, tf } from '@deepline/core';
+import { type SeededRandom, tf } from '@deepline/core';
 import { type RoutingRecord, expertLoad, sequenceBalanceLoss } from './balance.js';
 import type { TokenBatch } from './batchSource.js';
 import { TrainerError } from './errors.js';
@@ -34,11 +34,18 @@ export interface MicroBatchResult {
 /** Validates a batch's shape against its data; names the bad field. */
 export function batchTensor(batch: TokenBatch): tf.Tensor2D {
   const { batchSize, seqLen, tokens } = batch;
-  if (!Number.isInteger(batchSize) || !Number.isInteger(seqLen) || tokens.length !== batchSize * seqLen) {
-    throw new TrainerError(`batch holds ${tokens.length} tokens, expected batchSize×seqLen = ${batchSize}×${seqLen}`, {
-      code: 'DATA_SHAPE',
-      context: { field: 'tokens' },
-    });
+  if (
+    !Number.isInteger(batchSize) ||
+    !Number.isInteger(seqLen) ||
+    tokens.length !== batchSize * seqLen
+  ) {
+    throw new TrainerError(
+      `batch holds ${tokens.length} tokens, expected batchSize×seqLen = ${batchSize}×${seqLen}`,
+      {
+        code: 'DATA_SHAPE',
+        context: { field: 'tokens' },
+      },
+    );
   }
   return tf.tensor2d(tokens, [batchSize, seqLen], 'int32');
 }
@@ -58,7 +65,12 @@ export function microBatchGradients(options: MicroBatchOptions): MicroBatchResul
   try {
     const { value, grads } = tf.variableGrads(() => {
       const { inputs, targets } = shiftTokens(tokens);
-      const out = model.forward(inputs, { training: true, collectRouting: true, recompute: options.recompute, rng: options.rng });
+      const out = model.forward(inputs, {
+        training: true,
+        collectRouting: true,
+        recompute: options.recompute,
+        rng: options.rng,
+      });
       const lm = crossEntropy(out.logits, targets);
       let total: tf.Scalar = lm;
       parts.lm = tf.keep(tf.clone(lm));
@@ -71,7 +83,13 @@ export function microBatchGradients(options: MicroBatchOptions): MicroBatchResul
           const bal = tf.addN(
             out.routing.map((r) =>
               // MTP blocks route shorter sequences than the main blocks.
-              sequenceBalanceLoss({ scores: r.scores, indices: r.indices, batchSize: batch.batchSize, seqLen: r.scores.shape[0]! / batch.batchSize, alpha: options.balanceAlpha }),
+              sequenceBalanceLoss({
+                scores: r.scores,
+                indices: r.indices,
+                batchSize: batch.batchSize,
+                seqLen: r.scores.shape[0]! / batch.batchSize,
+                alpha: options.balanceAlpha,
+              }),
             ),
           ) as tf.Scalar;
           parts.bal = tf.keep(tf.clone(bal));
@@ -93,7 +111,11 @@ export function microBatchGradients(options: MicroBatchOptions): MicroBatchResul
     const loss = value.dataSync()[0]!;
     value.dispose();
     const read = (t?: tf.Scalar) => (t ? t.dataSync()[0]! : 0);
-    const loads = routingKept.map((r) => ({ layer: r.layer, load: expertLoad(r.indices, r.scores.shape[1]!), biasName: r.biasName }));
+    const loads = routingKept.map((r) => ({
+      layer: r.layer,
+      load: expertLoad(r.indices, r.scores.shape[1]!),
+      biasName: r.biasName,
+    }));
     return {
       grads: byName,
       loss,
@@ -104,6 +126,10 @@ export function microBatchGradients(options: MicroBatchOptions): MicroBatchResul
       tokens: batch.batchSize * (batch.seqLen - 1),
     };
   } finally {
-    tf.dispose([tokens, ...kept, ...Object.values(parts).filter((t): t is tf.Scalar => t !== undefined)]);
+    tf.dispose([
+      tokens,
+      ...kept,
+      ...Object.values(parts).filter((t): t is tf.Scalar => t !== undefined),
+    ]);
   }
 }

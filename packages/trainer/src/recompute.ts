@@ -3,7 +3,12 @@ import { tf } from '@deepline/core';
 /** Internal engine state touched by recompute (tfjs keeps one global tape). */
 interface EngineWithTape {
   state: { activeTape: unknown };
-  gradients(f: () => tf.Tensor, xs: tf.Tensor[], dy?: tf.Tensor, allowNoGradients?: boolean): { value: tf.Tensor; grads: tf.Tensor[] };
+  gradients(
+    f: () => tf.Tensor,
+    xs: tf.Tensor[],
+    dy?: tf.Tensor,
+    allowNoGradients?: boolean,
+  ): { value: tf.Tensor; grads: tf.Tensor[] };
 }
 
 /**
@@ -13,7 +18,10 @@ interface EngineWithTape {
  * passed in `inputs` and used through `fn`'s arguments, because tfjs custom gradients only
  * flow to explicit inputs. Returns `fn(...inputs)`; gradients equal those of `fn` itself.
  */
-export function recomputeGrad(fn: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[]): tf.Tensor {
+export function recomputeGrad(
+  fn: (...xs: tf.Tensor[]) => tf.Tensor,
+  inputs: tf.Tensor[],
+): tf.Tensor {
   const op = tf.customGrad(((...args: unknown[]) => {
     const xs = args.slice(0, inputs.length) as tf.Tensor[];
     const save = args[inputs.length] as tf.GradSaveFunc;

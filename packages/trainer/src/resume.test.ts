@@ -13,7 +13,9 @@ describe('exact resume on the cpu backend', () => {
       expect(r.resumed).toEqual(r.full);
       expect(r.resumedWeights).toEqual(r.fullWeights);
       // The gate bias moved during training and was restored with the rest.
-      expect(r.fullWeights.get('model.layers.0.mlp.gate.e_score_correction_bias')!.some((b) => b !== 0)).toBe(true);
+      expect(
+        r.fullWeights.get('model.layers.0.mlp.gate.e_score_correction_bias')!.some((b) => b !== 0),
+      ).toBe(true);
     } finally {
       await removeDir(dir);
     }

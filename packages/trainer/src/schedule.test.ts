@@ -3,7 +3,13 @@ import { TrainerError } from './errors.js';
 import { type LrSchedule, learningRateAt, validateSchedule } from './schedule.js';
 
 describe('learning-rate schedules', () => {
-  const cosine: LrSchedule = { kind: 'cosine', peakLr: 1e-3, warmupSteps: 4, totalSteps: 12, minLr: 1e-4 };
+  const cosine: LrSchedule = {
+    kind: 'cosine',
+    peakLr: 1e-3,
+    warmupSteps: 4,
+    totalSteps: 12,
+    minLr: 1e-4,
+  };
 
   it('cosine: linear warm-up, cosine decay to the floor, then the floor', () => {
     // Hand-computed: warm-up (s+1)/4·peak; decay progress p=(s-4)/8, lr = min + (peak-min)·(1+cos πp)/2.
@@ -17,12 +23,20 @@ describe('learning-rate schedules', () => {
   });
 
   it('linear decay and constant', () => {
-    const linear: LrSchedule = { kind: 'linear', peakLr: 1e-3, warmupSteps: 4, totalSteps: 12, minLr: 1e-4 };
+    const linear: LrSchedule = {
+      kind: 'linear',
+      peakLr: 1e-3,
+      warmupSteps: 4,
+      totalSteps: 12,
+      minLr: 1e-4,
+    };
     expect(learningRateAt(linear, 1)).toBeCloseTo(5e-4, 12);
     expect(learningRateAt(linear, 6)).toBeCloseTo(7.75e-4, 12);
     expect(learningRateAt(linear, 12)).toBeCloseTo(1e-4, 12);
     const constant: LrSchedule = { kind: 'constant', lr: 0.01, warmupSteps: 2 };
-    expect([0, 1, 2, 100].map((s) => learningRateAt(constant, s))).toEqual([0.005, 0.01, 0.01, 0.01]);
+    expect([0, 1, 2, 100].map((s) => learningRateAt(constant, s))).toEqual([
+      0.005, 0.01, 0.01, 0.01,
+    ]);
     expect(learningRateAt({ kind: 'constant', lr: 0.02 }, 0)).toBe(0.02);
   });
 

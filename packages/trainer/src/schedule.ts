@@ -44,12 +44,18 @@ export function validateSchedule(schedule: LrSchedule): LrSchedule {
       checkInteger('schedule.totalSteps', schedule.totalSteps, 1);
       checkNumber('schedule.minLr', schedule.minLr ?? 0, 0, schedule.peakLr);
       if (schedule.warmupSteps > schedule.totalSteps) {
-        optionError('schedule.warmupSteps', `(${schedule.warmupSteps}) must not exceed schedule.totalSteps (${schedule.totalSteps})`);
+        optionError(
+          'schedule.warmupSteps',
+          `(${schedule.warmupSteps}) must not exceed schedule.totalSteps (${schedule.totalSteps})`,
+        );
       }
       return schedule;
     }
     default:
-      return optionError('schedule.kind', `must be 'cosine', 'constant' or 'linear', got '${(schedule as { kind: string }).kind}'`);
+      return optionError(
+        'schedule.kind',
+        `must be 'cosine', 'constant' or 'linear', got '${(schedule as { kind: string }).kind}'`,
+      );
   }
 }
 
@@ -66,6 +72,7 @@ export function learningRateAt(schedule: LrSchedule, step: number): number {
   const minLr = schedule.minLr ?? 0;
   const decaySteps = schedule.totalSteps - warmup;
   const progress = decaySteps <= 0 ? 1 : Math.min(1, (step - warmup) / decaySteps);
-  const shape = schedule.kind === 'cosine' ? 0.5 * (1 + Math.cos(Math.PI * progress)) : 1 - progress;
+  const shape =
+    schedule.kind === 'cosine' ? 0.5 * (1 + Math.cos(Math.PI * progress)) : 1 - progress;
   return minLr + (peak - minLr) * shape;
 }

@@ -22,14 +22,18 @@ afterAll(async () => {
   await removeDir(dir);
 });
 
-const snapshot = (m: TrainableModel) => new Map([...m.namedWeights()].map(([n, v]) => [n, [...v.dataSync()]]));
+const snapshot = (m: TrainableModel) =>
+  new Map([...m.namedWeights()].map(([n, v]) => [n, [...v.dataSync()]]));
 
 describe('Trainer', () => {
   it('loss decreases and a repeated sequence is memorised', async () => {
     const model = new TinyMoeLm(small, 3);
     const trainer = new Trainer({
       model,
-      data: new ArrayBatchSource({ sequences: cyclicCorpus({ vocabSize: 16, seqLen: 17, count: 4 }), batchSize: 4 }),
+      data: new ArrayBatchSource({
+        sequences: cyclicCorpus({ vocabSize: 16, seqLen: 17, count: 4 }),
+        batchSize: 4,
+      }),
       schedule: { kind: 'cosine', peakLr: 0.05, warmupSteps: 5, totalSteps: 80, minLr: 0.005 },
       maxSteps: 80,
       optimizer: { weightDecay: 0 },
@@ -48,11 +52,33 @@ describe('Trainer', () => {
     const seqs = cyclicCorpus({ vocabSize: 16, seqLen: 9, count: 4 });
     const a = new TinyMoeLm(small, 5);
     const b = new TinyMoeLm(small, 5);
-    const big = microBatchGradients({ model: a, batch: { tokens: concat(seqs), batchSize: 4, seqLen: 9 }, params: trainable(a), balanceAlpha: 0.01, mtpLambda: 0, recompute: false, rng: undefined as never });
+    const big = microBatchGradients({
+      model: a,
+      batch: { tokens: concat(seqs), batchSize: 4, seqLen: 9 },
+      params: trainable(a),
+      balanceAlpha: 0.01,
+      mtpLambda: 0,
+      recompute: false,
+      rng: undefined as never,
+    });
     expect(big.balanceLoss).toBeGreaterThan(0);
-    const common = { schedule: { kind: 'constant' as const, lr: 0.01 }, maxSteps: 3, moe: { balanceAlpha: 0.01, biasGamma: 0.01 }, progress: false as const };
-    const t1 = new Trainer({ ...common, model: a, data: new ArrayBatchSource({ sequences: seqs, batchSize: 4 }) });
-    const t2 = new Trainer({ ...common, model: b, data: new ArrayBatchSource({ sequences: seqs, batchSize: 2 }), gradAccumulation: 2 });
+    const common = {
+      schedule: { kind: 'constant' as const, lr: 0.01 },
+      maxSteps: 3,
+      moe: { balanceAlpha: 0.01, biasGamma: 0.01 },
+      progress: false as const,
+    };
+    const t1 = new Trainer({
+      ...common,
+      model: a,
+      data: new ArrayBatchSource({ sequences: seqs, batchSize: 4 }),
+    });
+    const t2 = new Trainer({
+      ...common,
+      model: b,
+      data: new ArrayBatchSource({ sequences: seqs, batchSize: 2 }),
+      gradAccumulation: 2,
+    });
     const m1 = await t1.trainStep();
     const m2 = await t2.trainStep();
     expect(m2!.loss).toBeCloseTo(m1!.loss, 5);
@@ -60,7 +86,9 @@ describe('Trainer', () => {
     expect(m2!.expertLoad).toEqual(m1!.expertLoad);
     const wa = snapshot(a);
     for (const [name, values] of snapshot(b)) {
-      values.forEach((v, i) => expect(Math.abs(v - wa.get(name)![i]!)).toBeLessThan(2e-5));
+      values.forEach((v, i) => {
+        expect(Math.abs(v - wa.get(name)![i]!)).toBeLessThan(2e-5);
+      });
     }
     tf.dispose([...big.grads.values()]);
   });
@@ -68,7 +96,14 @@ describe('Trainer', () => {
   it('applies the bias update after each step from the step loads', async () => {
     const model = new TinyMoeLm(small, 9);
     const bias = model.namedWeights().get('model.layers.0.mlp.gate.e_score_correction_bias')!;
-    const trainer = new Trainer({ model, data: cyclicSource({ vocabSize: 16, seqLen: 9, count: 8, batchSize: 4 }), schedule: { kind: 'constant', lr: 0 }, maxSteps: 1, moe: { biasGamma: 0.125 }, progress: false });
+    const trainer = new Trainer({
+      model,
+      data: cyclicSource({ vocabSize: 16, seqLen: 9, count: 8, batchSize: 4 }),
+      schedule: { kind: 'constant', lr: 0 },
+      maxSteps: 1,
+      moe: { biasGamma: 0.125 },
+      progress: false,
+    });
     const m = (await trainer.trainStep())!;
     const load = m.expertLoad['0']!;
     const mean = load.reduce((x, y) => x + y, 0) / load.length;
@@ -78,15 +113,30 @@ describe('Trainer', () => {
 
   it('activation recomputation gives the same gradients', () => {
     const model = new TinyMoeLm({ ...small, mtp: true }, 11);
-    const batch = { tokens: concat(cyclicCorpus({ vocabSize: 16, seqLen: 9, count: 2 })), batchSize: 2, seqLen: 9 };
-    const run = (recompute: boolean) => microBatchGradients({ model, batch, params: trainable(model), balanceAlpha: 0.01, mtpLambda: 0.3, recompute, rng: undefined as never });
+    const batch = {
+      tokens: concat(cyclicCorpus({ vocabSize: 16, seqLen: 9, count: 2 })),
+      batchSize: 2,
+      seqLen: 9,
+    };
+    const run = (recompute: boolean) =>
+      microBatchGradients({
+        model,
+        batch,
+        params: trainable(model),
+        balanceAlpha: 0.01,
+        mtpLambda: 0.3,
+        recompute,
+        rng: undefined as never,
+      });
     const before = tf.memory().numTensors;
     const plain = run(false);
     const recomputed = run(true);
     expect(recomputed.loss).toBeCloseTo(plain.loss, 6);
     expect(plain.mtpLoss).toBeGreaterThan(0);
     for (const [name, g] of plain.grads) {
-      const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(g, recomputed.grads.get(name)!))).dataSync()[0]!);
+      const diff = tf.tidy(
+        () => tf.max(tf.abs(tf.sub(g, recomputed.grads.get(name)!))).dataSync()[0]!,
+      );
       expect(diff).toBeLessThan(1e-6);
     }
     tf.dispose([...plain.grads.values(), ...recomputed.grads.values()]);
@@ -104,7 +154,15 @@ describe('Trainer', () => {
       },
     };
     const metricsFile = join(dir, 'nan', 'metrics.jsonl');
-    const t = new Trainer({ model, data: cyclicSource({ vocabSize: 16, seqLen: 9, count: 8, batchSize: 2 }), schedule: { kind: 'constant', lr: 0.01 }, maxSteps: 5, metricsFile, progress: false, checkpoint: { dir: join(dir, 'nan', 'ckpt'), every: 100 } });
+    const t = new Trainer({
+      model,
+      data: cyclicSource({ vocabSize: 16, seqLen: 9, count: 8, batchSize: 2 }),
+      schedule: { kind: 'constant', lr: 0.01 },
+      maxSteps: 5,
+      metricsFile,
+      progress: false,
+      checkpoint: { dir: join(dir, 'nan', 'ckpt'), every: 100 },
+    });
     await t.trainStep();
     const before = snapshot(model);
     poison = true;
@@ -123,12 +181,20 @@ describe('Trainer', () => {
     // A NaN that got into the weights some other way never reaches a checkpoint.
     const w = inner.namedWeights().get('lm_head.weight')!;
     w.assign(tf.fill(w.shape, Number.NaN));
-    await expect(t.saveCheckpoint()).rejects.toMatchObject({ code: 'NON_FINITE_WEIGHTS', context: { tensor: 'lm_head.weight' } });
+    await expect(t.saveCheckpoint()).rejects.toMatchObject({
+      code: 'NON_FINITE_WEIGHTS',
+      context: { tensor: 'lm_head.weight' },
+    });
     expect((await listCheckpoints(join(dir, 'nan', 'ckpt'))).map((c) => c.step)).toEqual([3]);
   });
 
   it('validates, stops early, keeps the last K plus the best checkpoint and reports to the tracker', async () => {
-    const calls: { params: Record<string, unknown>[]; metrics: [Record<string, number>, number | undefined][]; artifacts: [string, string | undefined][]; registered: string[] } = {
+    const calls: {
+      params: Record<string, unknown>[];
+      metrics: [Record<string, number>, number | undefined][];
+      artifacts: [string, string | undefined][];
+      registered: string[];
+    } = {
       params: [],
       metrics: [],
       artifacts: [],
@@ -150,7 +216,11 @@ describe('Trainer', () => {
     const trainer = new Trainer({
       model,
       data: cyclicSource({ vocabSize: 16, seqLen: 9, count: 8, batchSize: 2, shuffleSeed: 1 }),
-      validation: { data: cyclicSource({ vocabSize: 16, seqLen: 9, count: 4, batchSize: 2 }), every: 2, maxBatches: 2 },
+      validation: {
+        data: cyclicSource({ vocabSize: 16, seqLen: 9, count: 4, batchSize: 2 }),
+        every: 2,
+        maxBatches: 2,
+      },
       earlyStopping: { patience: 2 },
       // The rate decays linearly to 0 at step 4, so validation cannot improve after that.
       schedule: { kind: 'linear', peakLr: 0.08, warmupSteps: 0, totalSteps: 4, minLr: 0 },
@@ -166,14 +236,23 @@ describe('Trainer', () => {
     expect(summary.bestStep).toBe(4);
     expect(summary.steps).toBe(8);
     expect((await listCheckpoints(ckptDir)).map((c) => c.step)).toEqual([4, 7, 8]);
-    const lines = (await readFile(metricsFile, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (await readFile(metricsFile, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const evals = lines.filter((l) => l.type === 'eval');
     expect(evals.map((e) => e.step)).toEqual([2, 4, 6, 8]);
     for (const e of evals) expect(e.perplexity).toBeCloseTo(Math.exp(e.valLoss), 6);
     expect(lines.filter((l) => l.type === 'train')).toHaveLength(8);
     expect(lines[0].expertLoad['0']).toHaveLength(4);
-    expect(calls.params[0]).toMatchObject({ max_steps: 40, model: 'tiny-moe-lm', schedule_kind: 'linear' });
-    expect(calls.metrics.filter(([m]) => 'loss' in m).map(([, s]) => s)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(calls.params[0]).toMatchObject({
+      max_steps: 40,
+      model: 'tiny-moe-lm',
+      schedule_kind: 'linear',
+    });
+    expect(calls.metrics.filter(([m]) => 'loss' in m).map(([, s]) => s)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8,
+    ]);
     expect(calls.metrics.some(([m]) => 'val_perplexity' in m && 'val_loss' in m)).toBe(true);
     expect(calls.metrics[0]![0]).toHaveProperty('moe_layer0_max_load_ratio');
     const artifactPaths = calls.artifacts.map(([, a]) => a);

@@ -149,7 +149,8 @@ export class Trainer {
     checkNumber('mtpLambda', options.mtpLambda ?? 0.3, 0);
     if (options.validation) {
       checkInteger('validation.every', options.validation.every, 1);
-      if (options.validation.maxBatches !== undefined) checkInteger('validation.maxBatches', options.validation.maxBatches, 1);
+      if (options.validation.maxBatches !== undefined)
+        checkInteger('validation.maxBatches', options.validation.maxBatches, 1);
     }
     if (options.earlyStopping) {
       checkInteger('earlyStopping.patience', options.earlyStopping.patience, 1);
@@ -164,7 +165,10 @@ export class Trainer {
     this.params = new Map([...weights].filter(([, v]) => v.trainable));
     this.gateBiases = [...weights].filter(([, v]) => !v.trainable).map(([n]) => n);
     if (this.params.size === 0) {
-      throw new TrainerError('the model has no trainable weights', { code: 'NO_PARAMS', context: { field: 'model' } });
+      throw new TrainerError('the model has no trainable weights', {
+        code: 'NO_PARAMS',
+        context: { field: 'model' },
+      });
     }
     this.optimizer = new AdamW({ ...options.optimizer, params: this.params });
     this.rng = new SeededRandom(options.seed ?? 0);
@@ -226,7 +230,10 @@ export class Trainer {
       const skipped = !Number.isFinite(loss) || !Number.isFinite(clipped.norm);
       if (skipped) {
         this.skippedSteps += 1;
-        this.logger.warn(`step ${this.step + 1}: non-finite ${Number.isFinite(loss) ? 'gradient' : 'loss'}; update skipped`, { loss, gradNorm: clipped.norm });
+        this.logger.warn(
+          `step ${this.step + 1}: non-finite ${Number.isFinite(loss) ? 'gradient' : 'loss'}; update skipped`,
+          { loss, gradNorm: clipped.norm },
+        );
       } else {
         this.optimizer.apply(clipped.grads, lr);
         this.updateBiases(loads);
@@ -247,7 +254,9 @@ export class Trainer {
         skipped,
         tokens: sums.tokens,
         tokensPerSecond: sums.tokens / Math.max(seconds, 1e-9),
-        expertLoad: Object.fromEntries([...loads].map(([layer, l]) => [String(layer), [...l.load]])),
+        expertLoad: Object.fromEntries(
+          [...loads].map(([layer, l]) => [String(layer), [...l.load]]),
+        ),
       };
       if (!skipped) this.lossHistory.push([this.step, loss]);
       return metrics;
@@ -263,10 +272,13 @@ export class Trainer {
       if (!biasName) continue;
       const bias = weights.get(biasName);
       if (!bias) {
-        throw new TrainerError(`routing names gate bias '${biasName}', which the model does not have`, {
-          code: 'BIAS_MISSING',
-          context: { tensor: biasName },
-        });
+        throw new TrainerError(
+          `routing names gate bias '${biasName}', which the model does not have`,
+          {
+            code: 'BIAS_MISSING',
+            context: { tensor: biasName },
+          },
+        );
       }
       updateGateBias({ bias, load, gamma });
     }
@@ -275,7 +287,11 @@ export class Trainer {
   /** Mean next-token loss and perplexity over the validation data (from its start). */
   async evaluate(): Promise<EvalMetrics> {
     const val = this.opts.validation;
-    if (!val) throw new TrainerError('evaluate() needs the validation option', { code: 'NO_VALIDATION', context: { field: 'validation' } });
+    if (!val)
+      throw new TrainerError('evaluate() needs the validation option', {
+        code: 'NO_VALIDATION',
+        context: { field: 'validation' },
+      });
     val.data.restore(this.valStart);
     let total = 0;
     let tokens = 0;
@@ -285,7 +301,12 @@ export class Trainer {
       const tensor = batchTensor(batch);
       const loss = tf.tidy(() => {
         const { inputs, targets } = shiftTokens(tensor);
-        const out = this.model.forward(inputs, { training: false, collectRouting: false, recompute: false, rng: this.rng });
+        const out = this.model.forward(inputs, {
+          training: false,
+          collectRouting: false,
+          recompute: false,
+          rng: this.rng,
+        });
         return crossEntropy(out.logits, targets);
       });
       const n = batch.batchSize * (batch.seqLen - 1);
@@ -293,7 +314,11 @@ export class Trainer {
       tokens += n;
       tf.dispose([loss, tensor]);
     }
-    if (tokens === 0) throw new TrainerError('validation data yielded no batch', { code: 'NO_VALIDATION', context: { field: 'validation.data' } });
+    if (tokens === 0)
+      throw new TrainerError('validation data yielded no batch', {
+        code: 'NO_VALIDATION',
+        context: { field: 'validation.data' },
+      });
     const valLoss = total / tokens;
     return { step: this.step, valLoss, perplexity: Math.exp(valLoss), tokens };
   }
@@ -323,10 +348,22 @@ export class Trainer {
    * Writes a checkpoint of the current step into `checkpoint.dir` (or `dir`), prunes old
    * ones and logs it to the tracker. `onFile` observes the write (tests, progress).
    */
-  async saveCheckpoint(options: { dir?: string; onFile?: (file: string) => void | Promise<void> } = {}): Promise<string> {
+  async saveCheckpoint(
+    options: { dir?: string; onFile?: (file: string) => void | Promise<void> } = {},
+  ): Promise<string> {
     const dir = options.dir ?? this.opts.checkpoint?.dir;
-    if (!dir) throw new TrainerError('saveCheckpoint needs a directory (option checkpoint.dir)', { code: 'NO_CHECKPOINT_DIR', context: { field: 'checkpoint.dir' } });
-    const path = await writeCheckpoint({ dir, model: this.model, optimizer: this.optimizer.getState(), state: this.state(), onFile: options.onFile });
+    if (!dir)
+      throw new TrainerError('saveCheckpoint needs a directory (option checkpoint.dir)', {
+        code: 'NO_CHECKPOINT_DIR',
+        context: { field: 'checkpoint.dir' },
+      });
+    const path = await writeCheckpoint({
+      dir,
+      model: this.model,
+      optimizer: this.optimizer.getState(),
+      state: this.state(),
+      onFile: options.onFile,
+    });
     this.lastCheckpoint = path;
     const keep = this.bestStep === null ? [] : [this.bestStep];
     await pruneCheckpoints({ dir, keepLast: this.opts.checkpoint?.keepLast ?? 3, keep });
@@ -340,7 +377,9 @@ export class Trainer {
     const ckpt = await readCheckpoint(path);
     const { state } = ckpt;
     if (JSON.stringify(state.schedule.config) !== JSON.stringify(this.opts.schedule)) {
-      this.logger.warn('resuming with a different learning-rate schedule than the checkpoint', { saved: state.schedule.config });
+      this.logger.warn('resuming with a different learning-rate schedule than the checkpoint', {
+        saved: state.schedule.config,
+      });
     }
     loadWeightsInto(this.model, ckpt.weights, join(path, 'model'));
     this.optimizer.setState(ckpt.optimizer);
@@ -363,7 +402,14 @@ export class Trainer {
     const o = this.opts;
     await this.tracker.logParams(this.trackerParams());
     const progress =
-      o.progress === false ? undefined : new ProgressReporter({ label: 'train', total: o.maxSteps, stream: o.progress?.stream, mode: o.progress?.mode });
+      o.progress === false
+        ? undefined
+        : new ProgressReporter({
+            label: 'train',
+            total: o.maxSteps,
+            stream: o.progress?.stream,
+            mode: o.progress?.mode,
+          });
     const startStep = this.step;
     let reason: FitSummary['reason'] = 'max-steps';
     let savedAt = -1;
@@ -374,7 +420,11 @@ export class Trainer {
         break;
       }
       await this.record(m);
-      progress?.update(this.step - startStep, { loss: m.loss, lr: m.lr, 'tok/s': Math.round(m.tokensPerSecond) });
+      progress?.update(this.step - startStep, {
+        loss: m.loss,
+        lr: m.lr,
+        'tok/s': Math.round(m.tokensPerSecond),
+      });
       let improved = false;
       if (o.validation && this.step % o.validation.every === 0) {
         improved = await this.runValidation();
@@ -385,7 +435,9 @@ export class Trainer {
       }
       if (o.earlyStopping && this.evalsWithoutImprovement >= o.earlyStopping.patience) {
         reason = 'early-stopping';
-        this.logger.info(`early stopping at step ${this.step}: no improvement in ${this.evalsWithoutImprovement} validations`);
+        this.logger.info(
+          `early stopping at step ${this.step}: no improvement in ${this.evalsWithoutImprovement} validations`,
+        );
         break;
       }
     }
@@ -423,8 +475,13 @@ export class Trainer {
       this.evalsWithoutImprovement += 1;
     }
     await this.appendMetrics({ type: 'eval', ...e, best: improved });
-    await this.tracker.logMetrics({ val_loss: e.valLoss, val_perplexity: e.perplexity }, { step: e.step });
-    this.logger.info(`step ${e.step}: validation loss ${e.valLoss.toFixed(4)}, perplexity ${e.perplexity.toFixed(2)}`);
+    await this.tracker.logMetrics(
+      { val_loss: e.valLoss, val_perplexity: e.perplexity },
+      { step: e.step },
+    );
+    this.logger.info(
+      `step ${e.step}: validation loss ${e.valLoss.toFixed(4)}, perplexity ${e.perplexity.toFixed(2)}`,
+    );
     return improved;
   }
 
@@ -444,7 +501,8 @@ export class Trainer {
       const mean = load.reduce((a, b) => a + b, 0) / load.length;
       scalars[`moe_layer${layer}_max_load_ratio`] = mean > 0 ? Math.max(...load) / mean : 0;
     }
-    if (m.skipped) for (const k of Object.keys(scalars)) if (!Number.isFinite(scalars[k]!)) delete scalars[k];
+    if (m.skipped)
+      for (const k of Object.keys(scalars)) if (!Number.isFinite(scalars[k]!)) delete scalars[k];
     await this.tracker.logMetrics(scalars, { step: m.step });
   }
 
@@ -452,7 +510,9 @@ export class Trainer {
     if (!this.opts.metricsFile) return;
     await mkdir(dirname(this.opts.metricsFile), { recursive: true });
     // JSON has no NaN/Infinity: write them as strings so a skipped step stays visible.
-    const text = JSON.stringify(record, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+    const text = JSON.stringify(record, (_, v) =>
+      typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
+    );
     await appendFile(this.opts.metricsFile, `${text}\n`);
   }
 
@@ -462,7 +522,10 @@ export class Trainer {
     if (this.model.save) await this.model.save(out);
     else {
       const tensors = Object.fromEntries(
-        [...this.model.namedWeights()].map(([n, v]) => [n, { dtype: 'F32' as const, shape: [...v.shape], data: v.dataSync() as Float32Array }]),
+        [...this.model.namedWeights()].map(([n, v]) => [
+          n,
+          { dtype: 'F32' as const, shape: [...v.shape], data: v.dataSync() as Float32Array },
+        ]),
       );
       await writeFileSynced(join(out, 'model.safetensors'), serializeSafetensors(tensors));
     }
@@ -509,7 +572,10 @@ export class Trainer {
   }
 }
 
-function accumulate(sum: Map<string, tf.Tensor> | undefined, grads: Map<string, tf.Tensor>): Map<string, tf.Tensor> {
+function accumulate(
+  sum: Map<string, tf.Tensor> | undefined,
+  grads: Map<string, tf.Tensor>,
+): Map<string, tf.Tensor> {
   if (!sum) return grads;
   for (const [name, g] of grads) {
     const prev = sum.get(name)!;

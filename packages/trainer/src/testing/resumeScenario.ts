@@ -5,8 +5,14 @@ import { cyclicSource } from './fixtures.js';
 import { TinyMoeLm } from './tinyMoeLm.js';
 
 /** A tiny MoE+MTP run with shuffling and accumulation, for resume tests. */
-export function resumeTrainer(options: { modelSeed: number; checkpointDir: string }): { trainer: Trainer; model: TinyMoeLm } {
-  const model = new TinyMoeLm({ vocabSize: 16, dim: 16, nExperts: 4, topK: 2, mtp: true }, options.modelSeed);
+export function resumeTrainer(options: { modelSeed: number; checkpointDir: string }): {
+  trainer: Trainer;
+  model: TinyMoeLm;
+} {
+  const model = new TinyMoeLm(
+    { vocabSize: 16, dim: 16, nExperts: 4, topK: 2, mtp: true },
+    options.modelSeed,
+  );
   const opts: TrainerOptions = {
     model,
     data: cyclicSource({ vocabSize: 16, seqLen: 9, count: 12, batchSize: 2, shuffleSeed: 5 }),
@@ -39,6 +45,13 @@ export async function resumeScenario(dir: string) {
   await b.trainer.resume(checkpoint);
   const resumed: number[] = [];
   for (let s = 4; s <= 6; s++) resumed.push((await b.trainer.trainStep())!.loss);
-  const weights = (m: TinyMoeLm) => new Map([...m.namedWeights()].map(([n, v]) => [n, Array.from(v.dataSync())]));
-  return { full: full.slice(3), resumed, fullWeights: weights(a.model), resumedWeights: weights(b.model), resumedStep: b.trainer.currentStep };
+  const weights = (m: TinyMoeLm) =>
+    new Map([...m.namedWeights()].map(([n, v]) => [n, Array.from(v.dataSync())]));
+  return {
+    full: full.slice(3),
+    resumed,
+    fullWeights: weights(a.model),
+    resumedWeights: weights(b.model),
+    resumedStep: b.trainer.currentStep,
+  };
 }
