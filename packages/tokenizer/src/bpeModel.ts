@@ -1,5 +1,6 @@
 import { TokenizerError } from './errors.js';
 import type { PairTable } from './pairTable.js';
+import { PieceCache } from './pieceCache.js';
 import { encodeUtf8Into } from './utf8.js';
 
 const NO_RANK = 0x7fffffff;
@@ -31,6 +32,7 @@ export class BpeModel {
   private readonly cacheSize: number;
   private caches: Map<string, Cached>[] = [new Map(), new Map(), new Map(), new Map()];
   private older: Map<string, Cached>[] = [new Map(), new Map(), new Map(), new Map()];
+  private readonly rangeCache = new PieceCache();
   private bytes = new Uint8Array(1024);
   private ids = new Int32Array(1024);
   private ranks = new Int32Array(1024);
@@ -57,6 +59,21 @@ export class BpeModel {
   ): void {
     const key = start === 0 && end === text.length ? text : text.slice(start, end);
     this.encodeKey(key, prefixSpace, escapedBytes, out);
+  }
+
+  /**
+   * Hot path for plain string input: appends the ids of text[start, end) using the
+   * allocation-free piece cache.
+   */
+  encodeRange(text: string, start: number, end: number, out: number[]): void {
+    const hash = PieceCache.hash(text, start, end);
+    if (this.rangeCache.get(text, start, end, hash, out)) return;
+    const from = out.length;
+    const need = (end - start) * 3;
+    if (this.bytes.length < need) this.bytes = new Uint8Array(need * 2);
+    const n = encodeUtf8Into(text, start, end, this.bytes, false);
+    this.mergeBytes(this.bytes, n, out, NO_RANK);
+    this.rangeCache.set(text, start, end, hash, out, from);
   }
 
   /** Same as encodePiece for a whole string, e.g. a regex match. */

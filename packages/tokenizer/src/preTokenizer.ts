@@ -25,6 +25,8 @@ export type PieceSink = (start: number, end: number, prefixSpace: boolean) => vo
 /** The single-regex shape most real tokenizers reduce to, run without intermediate arrays. */
 export interface FastSplit {
   regex: RegExp;
+  /** The same pattern with the sticky flag, to test for a match exactly at lastIndex without allocating. */
+  sticky: RegExp;
   /** Whether text between matches is also a piece (Isolated) or dropped (Removed + invert). */
   keepGaps: boolean;
 }
@@ -91,8 +93,13 @@ export class PreTokenizer {
 
 function fastShape(steps: Step[]): FastSplit | undefined {
   const [a, b] = steps;
+  const fast = (regex: RegExp, keepGaps: boolean): FastSplit => ({
+    regex,
+    sticky: new RegExp(regex.source, 'uy'),
+    keepGaps,
+  });
   if (steps.length === 1 && a?.kind === 'byteLevel' && !a.addPrefixSpace && a.regex)
-    return { regex: a.regex, keepGaps: true };
+    return fast(a.regex, true);
   if (
     steps.length === 2 &&
     a?.kind === 'split' &&
@@ -100,8 +107,8 @@ function fastShape(steps: Step[]): FastSplit | undefined {
     !b.addPrefixSpace &&
     !b.regex
   ) {
-    if (a.behavior === 'Removed' && a.invert) return { regex: a.regex, keepGaps: false };
-    if (a.behavior === 'Isolated' && !a.invert) return { regex: a.regex, keepGaps: true };
+    if (a.behavior === 'Removed' && a.invert) return fast(a.regex, false);
+    if (a.behavior === 'Isolated' && !a.invert) return fast(a.regex, true);
   }
   return undefined;
 }

@@ -11,7 +11,7 @@ import { TokenizerError } from './errors.js';
 import { type NormalizeFn, compileNormalizer } from './normalizer.js';
 import type { PairTable } from './pairTable.js';
 import { type SingleTemplate, compilePostProcessor } from './postProcessor.js';
-import { PreTokenizer } from './preTokenizer.js';
+import { type FastSplit, PreTokenizer } from './preTokenizer.js';
 import { decodeUtf8, encodeUtf8, incompleteTail } from './utf8.js';
 
 /** Which special tokens count as tokens; the rest are plain text (or errors, see disallowedSpecial). */
@@ -341,6 +341,10 @@ export class Tokenizer {
       return;
     }
     const sub = start === 0 && end === text.length ? text : text.slice(start, end);
+    if (!escaped && !offsets) {
+      this.encodeFast(sub, fast, ids);
+      return;
+    }
     const regex = fast.regex;
     const keepGaps = fast.keepGaps;
     regex.lastIndex = 0;
@@ -356,12 +360,47 @@ export class Tokenizer {
       if (keepGaps && a > prev) this.encodeGap(sub, prev, a, start, escaped, ids, offsets);
       const first = ids.length;
       model.encodeKey(piece, false, escaped, ids);
-      if (offsets)
-        this.pieceOffsets(sub, a, a + piece.length, false, escaped, ids, first, offsets, start);
+      if (offsets) this.pieceOffsets(sub, a, a + piece.length, false, escaped, ids, first, offsets, start);
       prev = a + piece.length;
     }
-    if (keepGaps && prev < sub.length)
-      this.encodeGap(sub, prev, sub.length, start, escaped, ids, offsets);
+    if (keepGaps && prev < sub.length) this.encodeGap(sub, prev, sub.length, start, escaped, ids, offsets);
+  }
+
+  /**
+   * The hot loop: a sticky regex tests for a piece at the current position (no match
+   * object), the piece cache hashes it in place; the global regex is only used to skip gaps.
+   */
+  private encodeFast(text: string, fast: FastSplit, ids: number[]): void {
+    const sticky = fast.sticky;
+    const model = this.model;
+    const length = text.length;
+    let pos = 0;
+    while (pos < length) {
+      sticky.lastIndex = pos;
+      if (sticky.test(text) && sticky.lastIndex > pos) {
+        const end = sticky.lastIndex;
+        model.encodeRange(text, pos, end, ids);
+        pos = end;
+        continue;
+      }
+      // No non-empty piece starts here: find the next one; what lies between is a gap.
+      const regex = fast.regex;
+      let next = length;
+      let nextEnd = length;
+      regex.lastIndex = pos;
+      for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
+        if (m[0].length > 0) {
+          next = m.index;
+          nextEnd = next + m[0].length;
+          break;
+        }
+        if (m.index >= length) break;
+        regex.lastIndex = m.index + 1;
+      }
+      if (fast.keepGaps && next > pos) model.encodeRange(text, pos, next, ids);
+      if (next < length) model.encodeRange(text, next, nextEnd, ids);
+      pos = nextEnd;
+    }
   }
 
   private encodeGap(
