@@ -1,6 +1,8 @@
 import { tf } from '@deepline/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { attention } from '../ops/attention.js';
+import { crossEntropy } from '../ops/crossEntropy.js';
+import { segmentSum } from '../ops/segmentSum.js';
 import { applyRope } from '../ops/rope.js';
 import { rmsNorm } from '../ops/rmsNorm.js';
 import { siluMul } from '../ops/siluMul.js';
@@ -107,6 +109,21 @@ describe('fused ops', () => {
   }
 });
 
+it('crossEntropy, odd vocab and a large row', async () => {
+  for (const [n, vocab] of [
+    [5, 13],
+    [64, 512],
+    [1, 2],
+  ] as [number, number][]) {
+    const labels = Int32Array.from({ length: n }, (_, i) => (i * 7) % vocab);
+    await expectConforms({
+      name: 'crossEntropy',
+      inputs: [{ ...f([n, vocab], 51), scale: 4 }, { shape: [n], data: labels, dtype: 'int32' }],
+      fn: ([x, l]) => crossEntropy({ logits: x as tf.Tensor2D, labels: l as tf.Tensor1D }),
+    });
+  }
+});
+
 describe('sparse dispatch', () => {
   it('gather rows and their gradient (UnsortedSegmentSum), repeated and unused ids', async () => {
     const ids = Int32Array.from([4, 0, 4, 2, 9, 4, 1]);
@@ -123,6 +140,16 @@ describe('sparse dispatch', () => {
       inputs: [f([6, 5], 42), { shape: [6], data: ids, dtype: 'int32' }],
       fn: ([x, s]) => tf.unsortedSegmentSum(x!, s!, 4),
     });
+  });
+  it('segmentSum (MoE combine) forward and its gather gradient, with a dropped id', async () => {
+    // (tfjs' reference gradient handles negative dropped ids only, so that is what is compared.)
+    for (const ids of [[2, 0, 2, 1, 0], [2, 0, -1, 2, 1]]) {
+      await expectConforms({
+        name: 'segmentSum',
+        inputs: [f([5, 7], 44), { shape: [5], data: Int32Array.from(ids), dtype: 'int32' }],
+        fn: ([x, s]) => segmentSum({ x: x!, segmentIds: s as tf.Tensor1D, numSegments: 3 }),
+      });
+    }
   });
   it('gather on axis 1 falls back to the stock kernel', async () => {
     await expectConforms({

@@ -11,6 +11,8 @@ export const KERNEL = {
   rope: 'DeeplineRope',
   attention: 'DeeplineAttention',
   attentionGrad: 'DeeplineAttentionGrad',
+  crossEntropy: 'DeeplineCrossEntropy',
+  crossEntropyGrad: 'DeeplineCrossEntropyGrad',
 } as const;
 
 type Info = tf.TensorInfo;
@@ -138,6 +140,42 @@ function attentionGrad(args: KernelArgs): Info[] {
   return [dq, dk, dv];
 }
 
+/** Cross-entropy forward: inputs {logits [n, V], labels [n]} → [mean loss (scalar), probs]. */
+function crossEntropy(args: KernelArgs): Info[] {
+  const { backend, instance, ptr } = wasmContext(args);
+  const { logits, labels } = args.inputs as { logits: Info; labels: Info };
+  const [n, vocab] = logits.shape as [number, number];
+  const loss = backend.makeOutput([], 'float32');
+  const probs = backend.makeOutput([n, vocab], 'float32');
+  const heap = backend.wasm.HEAPU8;
+  heap.copyWithin(ptr(probs), ptr(logits), ptr(logits) + n * vocab * 4);
+  instance.exports.softmaxRows(ptr(probs), n, vocab, vocab * 4, 1, 0);
+  const p = backend.typedArrayFromHeap(probs) as Float32Array;
+  const ids = backend.typedArrayFromHeap(labels) as Int32Array;
+  let total = 0;
+  for (let r = 0; r < n; r++) {
+    const label = ids[r]!;
+    if (label < 0 || label >= vocab) throw new Error(`crossEntropy: label ${label} of row ${r} is outside [0, ${vocab - 1}]`);
+    total -= Math.log(Math.max(p[r * vocab + label]!, 1e-38));
+  }
+  (backend.typedArrayFromHeap(loss) as Float32Array)[0] = n > 0 ? total / n : 0;
+  return [loss, probs];
+}
+
+/** Cross-entropy backward: inputs {probs, labels, dy (scalar)} → dlogits = (p − onehot)·dy/n. */
+function crossEntropyGrad(args: KernelArgs): Info {
+  const { backend, instance, ptr } = wasmContext(args);
+  const { probs, labels, dy } = args.inputs as { probs: Info; labels: Info; dy: Info };
+  const [n, vocab] = probs.shape as [number, number];
+  const out = backend.makeOutput([n, vocab], 'float32');
+  const g = (backend.typedArrayFromHeap(dy) as Float32Array)[0]! / Math.max(n, 1);
+  instance.exports.scaleCopy(ptr(probs), ptr(out), n * vocab, g);
+  const d = backend.typedArrayFromHeap(out) as Float32Array;
+  const ids = backend.typedArrayFromHeap(labels) as Int32Array;
+  for (let r = 0; r < n; r++) d[r * vocab + ids[r]!]! -= g;
+  return out;
+}
+
 const kernel = (kernelName: string, kernelFunc: (args: KernelArgs) => Info | Info[]): tf.KernelConfig => ({
   kernelName,
   backendName: 'wasm',
@@ -154,5 +192,7 @@ export function fusedKernelConfigs(): tf.KernelConfig[] {
     kernel(KERNEL.rope, rope),
     kernel(KERNEL.attention, attention),
     kernel(KERNEL.attentionGrad, attentionGrad),
+    kernel(KERNEL.crossEntropy, crossEntropy),
+    kernel(KERNEL.crossEntropyGrad, crossEntropyGrad),
   ];
 }

@@ -307,8 +307,19 @@ function segments(): string {
     )})`;
 }
 
+/** scaleCopy: dst = src · factor (n floats). */
+function scaleCopy(): string {
+  return `
+  (func (export "scaleCopy") (param $src i32) (param $dst i32) (param $n i32) (param $factor f32) (local $i i32)
+    ${forLanes(
+      get('n'),
+      `(v128.store ${at(get('dst'))} (f32x4.mul ${vload(at(get('src')))} ${splat(get('factor'))}))`,
+      `(f32.store ${at(get('dst'))} (f32.mul ${fload(at(get('src')))} (local.get $factor)))`,
+    )})`;
+}
+
 /** WAT of every fused kernel export. */
 export function opsWat(): string {
   labelCounter = 0;
-  return [expFunctions(), rmsNorm(), siluMul(), rope(), softmax(), segments()].join('\n');
+  return [expFunctions(), rmsNorm(), siluMul(), rope(), softmax(), segments(), scaleCopy()].join('\n');
 }

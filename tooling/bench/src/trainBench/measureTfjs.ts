@@ -1,0 +1,50 @@
+import { tf } from '@deepline/core';
+import { BenchModel } from './benchModel.js';
+import type { TrainBenchConfig } from './benchConfig.js';
+
+/** Result of a timed training run. */
+export interface TrainRun {
+  tokensPerSecond: number;
+  msPerStep: number;
+  /** Loss after the last timed step (a sanity check that training ran). */
+  finalLoss: number;
+  firstLoss: number;
+}
+
+/** Fixed random token batches [batch, seq+1] from a seed (same recipe as the torch script). */
+export function tokenBatch(cfg: TrainBenchConfig, step: number): tf.Tensor2D {
+  const count = cfg.batch * (cfg.seq + 1);
+  const data = new Int32Array(count);
+  let state = (step * 2654435761 + 12345) >>> 0;
+  for (let i = 0; i < count; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    data[i] = state % cfg.vocab;
+  }
+  return tf.tensor2d(data, [cfg.batch, cfg.seq + 1], 'int32');
+}
+
+/** Trains the bench model with Adam on the active backend; times `steps` after `warmup`. */
+export function trainTfjs(cfg: TrainBenchConfig, options: { steps: number; warmup: number }): TrainRun {
+  const model = new BenchModel(cfg);
+  const optimizer = tf.train.adam(cfg.learningRate);
+  const vars = [...model.params.values()];
+  const step = (i: number): number => {
+    const tokens = tokenBatch(cfg, i);
+    const loss = optimizer.minimize(() => model.loss(tokens), true, vars)!;
+    const value = loss.dataSync()[0]!;
+    tf.dispose([loss, tokens]);
+    return value;
+  };
+  try {
+    let firstLoss = Number.NaN;
+    for (let i = 0; i < options.warmup; i++) firstLoss = step(i);
+    const start = performance.now();
+    let finalLoss = Number.NaN;
+    for (let i = 0; i < options.steps; i++) finalLoss = step(options.warmup + i);
+    const ms = (performance.now() - start) / options.steps;
+    return { tokensPerSecond: (cfg.batch * cfg.seq * 1000) / ms, msPerStep: ms, finalLoss, firstLoss };
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+}
