@@ -276,7 +276,13 @@ export class Engine {
       for (const s of batch) this.fail(s, error);
       return 0;
     }
-    batch.forEach((s, i) => this.accept(s, logits[i]!));
+    batch.forEach((s, i) => {
+      try {
+        this.accept(s, logits[i]!);
+      } catch (error) {
+        this.fail(s, error);
+      }
+    });
     return batch.length;
   }
 

@@ -141,6 +141,10 @@ export async function handleCompletion(ctx: RouteContext, req: IncomingMessage, 
   const raw = body.prompt;
   const promptList: Array<string | number[]> =
     typeof raw === 'string' ? [raw] : typeof raw[0] === 'number' ? [raw as number[]] : (raw as Array<string | number[]>);
+  const vocab = ctx.served.model.vocabSize;
+  for (const p of promptList) {
+    if (typeof p !== 'string' && p.some((t) => t < 0 || t >= vocab)) throw invalidRequest(`prompt token ids must be in [0, ${vocab})`, 'prompt');
+  }
   filterInput(ctx, promptList.map((p) => (typeof p === 'string' ? p : tokenizer.decode(p))), 'prompt');
   const prompts = promptList.map((p) => (typeof p === 'string' ? tokenizer.encode(p) : p));
   for (const p of prompts) checkPrompt(ctx, p, 'prompt');

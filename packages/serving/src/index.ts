@@ -1,0 +1,14 @@
+export { ServingError, invalidRequest, type ServingErrorContext } from './errors.js';
+export { Sampler, DEFAULT_SAMPLING, resolveSamplingParams, argmax, type SamplingParams } from './sampling/sampler.js';
+export type { LanguageModel, ModelSequence, DecodeStep, TextTokenizer, ChatMessage } from './engine/languageModel.js';
+export { Engine, type EngineOptions, type GenerationRequest, type GenerationEvent, type FinishReason } from './engine/engine.js';
+export { TextStream } from './engine/textStream.js';
+export { ServingMetrics, type ServingMetricsOptions } from './metrics/servingMetrics.js';
+export { type ResponseCache, LruResponseCache, RedisResponseCache, createResponseCache, responseCacheKey } from './cache/responseCache.js';
+export { type ContentFilter, type FilterVerdict, BlocklistFilter, type BlocklistFilterOptions } from './filters/contentFilter.js';
+export { ServingServer, type ServingServerOptions, type ServedModel } from './http/server.js';
+export { buildChatPrompt, deepseekChatTemplate, type ChatPromptOptions } from './http/chatPrompt.js';
+export { DeepseekLanguageModel } from './model/deepseekLanguageModel.js';
+export { loadServedModel, type LoadServedModelOptions } from './model/loadServedModel.js';
+export { tokenizerAdapter } from './model/tokenizerAdapter.js';
+export { startServer, type StartServerOptions } from './startServer.js';
