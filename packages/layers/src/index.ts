@@ -41,3 +41,18 @@ export {
   type CreateCacheOptions,
 } from './model.js';
 export { stopGradient } from './stopGradient.js';
+export {
+  GroupedQueryAttention,
+  gqaWeightShapes,
+  hybridHeadWindows,
+  hybridLayerWindows,
+  type GqaOptions,
+  type GqaForwardOptions,
+} from './attention/gqa.js';
+export {
+  CrossAttention,
+  crossAttentionWeightShapes,
+  type CrossAttentionOptions,
+  type CrossAttentionForwardOptions,
+  type ContextKv,
+} from './attention/crossAttention.js';
