@@ -1,6 +1,7 @@
 import type { Command } from '../command.js';
 import { doctorCommand } from './doctor.js';
 import { logitsCommand } from './logits.js';
+import { runsCommand } from './runs.js';
 
 /** Every top-level command, in help order. Packages' commands are added here. */
-export const commands: Command[] = [doctorCommand, logitsCommand];
+export const commands: Command[] = [doctorCommand, logitsCommand, runsCommand];
