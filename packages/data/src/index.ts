@@ -55,3 +55,6 @@ export { maskTokens, IGNORE_INDEX, type MaskTokensOptions } from './augment/mask
 export { WordNet, type WordNetPos } from './augment/wordNet.js';
 export { randomSwap, randomDeletion, synonymReplacement } from './augment/eda.js';
 export { augmentDocuments, backTranslate, type AugmentOptions, type TranslateFn } from './augment/augmentDocuments.js';
+export { ByteTokenizer } from './byteTokenizer.js';
+export { dataRunConfigSchema, type DataRunConfig } from './runConfig.js';
+export { writeJsonl, computeStats, type CorpusStats } from './output.js';

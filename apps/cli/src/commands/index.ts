@@ -2,6 +2,7 @@ import type { Command } from '../command.js';
 import { doctorCommand } from './doctor.js';
 import { logitsCommand } from './logits.js';
 import { runsCommand } from './runs.js';
+import { dataCommand } from './data.js';
 
 /** Every top-level command, in help order. Packages' commands are added here. */
-export const commands: Command[] = [doctorCommand, logitsCommand, runsCommand];
+export const commands: Command[] = [doctorCommand, logitsCommand, runsCommand, dataCommand];
