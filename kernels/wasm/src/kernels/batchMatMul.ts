@@ -3,8 +3,8 @@ import { gemmWorkspaceBytes } from '../wasm/gemmWat.js';
 import { kernelInstance } from '../wasm/kernelModule.js';
 import { type WasmBackend, heapOffset } from '../wasm/wasmBackend.js';
 
-/** Element strides (row, column) of a stored [rows, cols] matrix read as its transpose or not. */
-function strides(rows: number, cols: number, transposed: boolean): [number, number] {
+/** Byte strides (row, column) of the logical matrix over a stored row-major [*, cols] one. */
+function strides(cols: number, transposed: boolean): [number, number] {
   return transposed ? [4, cols * 4] : [cols * 4, 4];
 }
 
@@ -53,8 +53,8 @@ export function batchMatMulKernel(args: { inputs: tf.NamedTensorInfoMap; backend
   const aBase = heapOffset(backend, a);
   const bBase = heapOffset(backend, b);
   const cBase = heapOffset(backend, out);
-  const [rsa, csa] = strides(aRows, aCols, transposeA);
-  const [rsb, csb] = strides(bRows, bCols, transposeB);
+  const [rsa, csa] = strides(aCols, transposeA);
+  const [rsb, csb] = strides(bCols, transposeB);
   const gemm = instance.exports.gemm;
   for (let i = 0; i < batches; i++) {
     const ai = batchIndex(outDims, aDims, i);

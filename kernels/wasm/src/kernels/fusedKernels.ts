@@ -145,19 +145,18 @@ function crossEntropy(args: KernelArgs): Info[] {
   const { backend, instance, ptr } = wasmContext(args);
   const { logits, labels } = args.inputs as { logits: Info; labels: Info };
   const [n, vocab] = logits.shape as [number, number];
+  const labelView = backend.typedArrayFromHeap(labels) as Int32Array;
+  const bad = labelView.findIndex((label) => label < 0 || label >= vocab);
+  if (bad >= 0) throw new Error(`crossEntropy: label ${labelView[bad]} of row ${bad} is outside [0, ${vocab - 1}]`);
   const loss = backend.makeOutput([], 'float32');
   const probs = backend.makeOutput([n, vocab], 'float32');
-  const heap = backend.wasm.HEAPU8;
-  heap.copyWithin(ptr(probs), ptr(logits), ptr(logits) + n * vocab * 4);
+  // Views are taken after makeOutput: malloc may grow (and detach) the heap.
+  backend.wasm.HEAPU8.copyWithin(ptr(probs), ptr(logits), ptr(logits) + n * vocab * 4);
   instance.exports.softmaxRows(ptr(probs), n, vocab, vocab * 4, 1, 0);
   const p = backend.typedArrayFromHeap(probs) as Float32Array;
   const ids = backend.typedArrayFromHeap(labels) as Int32Array;
   let total = 0;
-  for (let r = 0; r < n; r++) {
-    const label = ids[r]!;
-    if (label < 0 || label >= vocab) throw new Error(`crossEntropy: label ${label} of row ${r} is outside [0, ${vocab - 1}]`);
-    total -= Math.log(Math.max(p[r * vocab + label]!, 1e-38));
-  }
+  for (let r = 0; r < n; r++) total -= Math.log(Math.max(p[r * vocab + ids[r]!]!, 1e-38));
   (backend.typedArrayFromHeap(loss) as Float32Array)[0] = n > 0 ? total / n : 0;
   return [loss, probs];
 }

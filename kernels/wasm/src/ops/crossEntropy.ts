@@ -15,7 +15,7 @@ export interface CrossEntropyOptions {
 export function crossEntropyReference({ logits, labels }: CrossEntropyOptions): tf.Scalar {
   return tf.tidy(() => {
     const picked = tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(labels, logits.shape[1], 1, 0, 'float32')), -1);
-    return tf.neg(tf.mean(picked));
+    return tf.neg(tf.mean(picked)) as tf.Scalar;
   });
 }
 

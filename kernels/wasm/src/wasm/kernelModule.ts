@@ -20,7 +20,7 @@ export interface KernelExports {
     k: number,
     work: number,
   ): void;
-  [name: string]: (...args: number[]) => number | void;
+  [name: string]: (...args: number[]) => unknown;
 }
 
 /** The kernel module bound to one backend's heap, plus a reusable scratch buffer. */

@@ -56,7 +56,7 @@ function expFunctions(): string {
   return `
   (func $exp4 (param $x v128) (result v128) (local $n v128) (local $r v128) (local $p v128)
     (local.set $x (f32x4.max (f32x4.min (local.get $x) ${c(88.3)}) ${c(-87.3)}))
-    (local.set $n (f32x4.nearest (f32x4.mul (local.get $x) ${c(1.4426950408889634)})))
+    (local.set $n (f32x4.nearest (f32x4.mul (local.get $x) ${c(Math.LOG2E)})))
     (local.set $r (f32x4.sub (f32x4.sub (local.get $x) (f32x4.mul (local.get $n) ${c(0.693145751953125)}))
       (f32x4.mul (local.get $n) ${c(1.428606765330187e-6)})))
     (local.set $p (f32x4.add (f32x4.mul (local.get $r) ${c(1 / 720)}) ${c(1 / 120)}))

@@ -113,7 +113,7 @@ export class BenchModel {
       x = tf.add(x, l === 0 ? this.swiGlu(h, 'mlp') : this.moe(h));
     }
     const logits = tf.matMul(rmsNorm({ x, weight: this.p('finalNorm') }) as tf.Tensor2D, this.p('head'));
-    return crossEntropy({ logits, labels: targets as tf.Tensor1D });
+    return crossEntropy({ logits: logits as tf.Tensor2D, labels: targets as tf.Tensor1D });
   }
 
   /** Parameter count (763,008 for the bench config). */
