@@ -12,3 +12,4 @@ export { DeepseekLanguageModel } from './model/deepseekLanguageModel.js';
 export { loadServedModel, type LoadServedModelOptions } from './model/loadServedModel.js';
 export { tokenizerAdapter } from './model/tokenizerAdapter.js';
 export { startServer, type StartServerOptions } from './startServer.js';
+export { writeTinyModelDir, tinyTokenizerJson, TINY_VOCAB } from './testing/fixtureModelDir.js';

@@ -99,8 +99,17 @@ async function startSingle(options: StartServerOptions): Promise<RunningServer> 
 
 async function startPrimary(options: StartServerOptions, workers: number): Promise<RunningServer> {
   const log = options.log ?? (() => {});
-  const forked = Array.from({ length: workers }, () => cluster.fork());
   let stopping = false;
+  let close: () => Promise<void> = async () => {
+    stopping = true;
+  };
+  if (options.handleSignals ?? true) {
+    // Installed before forking so a signal during start-up still stops cleanly.
+    const onSignal = () => void close();
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+  const forked = Array.from({ length: workers }, () => cluster.fork());
   const url = await new Promise<string>((resolve, reject) => {
     let listening = 0;
     cluster.on('listening', (_worker, address) => {
@@ -121,15 +130,10 @@ async function startPrimary(options: StartServerOptions, workers: number): Promi
       if (stopping && Object.keys(cluster.workers ?? {}).length === 0) resolve();
     });
   });
-  const close = async () => {
+  close = async () => {
     stopping = true;
     for (const w of Object.values(cluster.workers ?? {})) w?.disconnect();
     await closed;
   };
-  if (options.handleSignals ?? true) {
-    const onSignal = () => void close();
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-  }
-  return { url, close, closed };
+  return { url, close: () => close(), closed };
 }

@@ -87,11 +87,11 @@ export class Engine {
     const maxBatchSize = options.maxBatchSize ?? 64;
     this.model = options.model;
     this.options = {
+      ...options,
       maxBatchSize,
       kvCacheBudgetBytes: options.kvCacheBudgetBytes ?? maxBatchSize * options.model.contextLength * options.model.kvBytesPerToken,
       maxQueueSize: options.maxQueueSize ?? 256,
       maxPrefillTokensPerStep: options.maxPrefillTokensPerStep ?? 256,
-      ...options,
     };
   }
 

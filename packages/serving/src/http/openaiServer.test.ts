@@ -111,7 +111,7 @@ describe('OpenAI-compatible server (official openai client)', () => {
     const second = await post();
     expect(first.headers.get('x-deepline-cache')).toBeNull();
     expect(second.headers.get('x-deepline-cache')).toBe('hit');
-    const [a, b] = [await first.json(), await second.json()];
+    const [a, b] = [(await first.json()) as { id: string; choices: unknown }, (await second.json()) as { id: string; choices: unknown }];
     expect(b.choices).toEqual(a.choices);
     expect(b.id).not.toBe(a.id);
   });

@@ -101,7 +101,7 @@ describe('server robustness, metrics, cancellation, TF-Serving, load', () => {
     expect(rows.json.predictions[1].output_ids.length).toBeLessThanOrEqual(3);
     const cols = await post(url, '/v1/models/tiny/versions/1:predict', { inputs: { prompt: ['hello'] } });
     expect(cols.json.outputs.generated_text).toEqual([rows.json.predictions[0].generated_text]);
-    const status = await (await fetch(`${url}/v1/models/tiny`)).json();
+    const status = (await (await fetch(`${url}/v1/models/tiny`)).json()) as { model_version_status: unknown };
     expect(status.model_version_status).toEqual([{ version: '1', state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } }]);
     const missing = await post(url, '/v1/models/other:predict', { instances: ['x'] });
     expect(missing.status).toBe(404);
