@@ -2,9 +2,8 @@ import type { Command } from '../command.js';
 import { doctorCommand } from './doctor.js';
 import { logitsCommand } from './logits.js';
 import { runsCommand } from './runs.js';
-import { trainCommand } from './train.js';
 import { dataCommand } from './data.js';
 import { serveCommand } from './serve.js';
 
 /** Every top-level command, in help order. Packages' commands are added here. */
-export const commands: Command[] = [doctorCommand, logitsCommand, runsCommand, trainCommand, dataCommand, serveCommand];
+export const commands: Command[] = [doctorCommand, logitsCommand, runsCommand, dataCommand, serveCommand];
