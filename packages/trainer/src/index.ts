@@ -56,3 +56,11 @@ export {
 } from './trainer.js';
 export { deepseekTrainable } from './deepseekTrainable.js';
 export { loaderBatchSource, type SequenceLoader } from './loaderSource.js';
+export {
+  trainConfigSchema,
+  loadTrainConfig,
+  parseTrainConfig,
+  runTraining,
+  type TrainConfig,
+  type RunTrainingOptions,
+} from './trainConfig.js';

@@ -255,11 +255,11 @@ describe('Trainer', () => {
     ]);
     expect(calls.metrics.some(([m]) => 'val_perplexity' in m && 'val_loss' in m)).toBe(true);
     expect(calls.metrics[0]![0]).toHaveProperty('moe_layer0_max_load_ratio');
-    const artifactPaths = calls.artifacts.map(([, a]) => a);
-    expect(artifactPaths).toContain('checkpoints/step-00000008');
-    expect(artifactPaths).toContain('plots');
-    expect(artifactPaths).toContain('model');
-    expect(artifactPaths).toContain('metrics');
+    const logged = calls.artifacts.map(([p, a]) => `${a ?? ''}:${p.split(/[\\/]/).at(-1)}`);
+    expect(logged).toContain('checkpoints:step-00000008');
+    expect(logged).toContain('plots:loss.svg');
+    expect(logged).toContain(':model');
+    expect(logged).toContain('metrics:metrics.jsonl');
     expect(calls.registered).toEqual(['tiny']);
     expect(await readFile(join(ckptDir, 'loss.svg'), 'utf8')).toContain('<path d="M');
   });

@@ -368,7 +368,7 @@ export class Trainer {
     const keep = this.bestStep === null ? [] : [this.bestStep];
     await pruneCheckpoints({ dir, keepLast: this.opts.checkpoint?.keepLast ?? 3, keep });
     this.logger.info(`checkpoint step ${this.step} saved`, { path });
-    await this.tracker.logArtifact(path, `checkpoints/${path.split(/[\\/]/).at(-1)}`);
+    await this.tracker.logArtifact(path, 'checkpoints');
     return path;
   }
 
@@ -517,7 +517,7 @@ export class Trainer {
   }
 
   private async exportFinalModel(dir: string): Promise<string> {
-    const out = join(dir, 'final-model');
+    const out = join(dir, 'model');
     await mkdir(out, { recursive: true });
     if (this.model.save) await this.model.save(out);
     else {
@@ -529,7 +529,8 @@ export class Trainer {
       );
       await writeFileSynced(join(out, 'model.safetensors'), serializeSafetensors(tensors));
     }
-    await this.tracker.logArtifact(out, 'model');
+    // Logged at the artifact root, so the run holds it as `model/` (the registered path).
+    await this.tracker.logArtifact(out);
     if (this.opts.registerModelName && this.tracker.registerModel) {
       const version = await this.tracker.registerModel(this.opts.registerModelName, 'model');
       this.logger.info(`registered model ${version.name} version ${version.version}`);

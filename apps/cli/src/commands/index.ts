@@ -4,6 +4,7 @@ import { logitsCommand } from './logits.js';
 import { runsCommand } from './runs.js';
 import { dataCommand } from './data.js';
 import { serveCommand } from './serve.js';
+import { trainCommand } from './train.js';
 
 /** Every top-level command, in help order. Packages' commands are added here. */
-export const commands: Command[] = [doctorCommand, logitsCommand, runsCommand, dataCommand, serveCommand];
+export const commands: Command[] = [doctorCommand, logitsCommand, runsCommand, dataCommand, serveCommand, trainCommand];
