@@ -93,6 +93,9 @@ export function parseTokenizerJson(
   if (!vocab || typeof vocab !== 'object' || Array.isArray(vocab))
     throw err('model.vocab', 'expected an object of token → id');
   const tokenBytes: (Uint8Array | undefined)[] = [];
+  const addedContents = new Set(
+    Array.isArray(root.added_tokens) ? root.added_tokens.map((t: any) => t?.content) : [],
+  );
   const otherVocab = new Map<number, string>();
   const ids = new Map<string, number>();
   for (const [token, id] of Object.entries(vocab as Record<string, unknown>)) {
@@ -102,7 +105,8 @@ export function parseTokenizerJson(
         `expected a non-negative integer id, got ${JSON.stringify(id)}`,
       );
     ids.set(token, id);
-    const bytes = byteLevelToBytes(token);
+    // Added tokens listed in the vocab are matched as added tokens, never reached by merges.
+    const bytes = addedContents.has(token) ? undefined : byteLevelToBytes(token);
     if (bytes) tokenBytes[id] = bytes;
     else otherVocab.set(id, token);
   }
@@ -292,6 +296,9 @@ export function tokenizerToJson(tokenizer: Tokenizer): Record<string, unknown> {
     if (b) names[id] = bytesToByteLevel(b);
   });
   for (const [id, token] of parts.otherVocab) names[id] = token;
+  // Added tokens go into the vocab too (as transformers writes them): tokenizers otherwise
+  // renumbers added tokens whose ids are not in model.vocab.
+  for (const t of parts.addedTokens) names[t.id] ??= t.content;
   const vocab: Record<string, number> = {};
   names.forEach((name, id) => {
     if (name !== undefined) vocab[name] = id;
