@@ -1,4 +1,6 @@
 import { tf } from '@deepline/core';
+import { decoderGqaOptions } from './attention/decoderAttention.js';
+import { GroupedQueryAttention } from './attention/gqa.js';
 import type { DeepseekConfig } from './config.js';
 import type { AttentionImpl, LayerKvCache } from './kvCache.js';
 import { MultiHeadLatentAttention } from './mla.js';
@@ -23,7 +25,8 @@ export interface BlockForwardOptions {
  * the dense SwiGLU MLP for the first nDenseLayers blocks and DeepSeekMoE afterwards.
  */
 export class DecoderBlock {
-  readonly attention: MultiHeadLatentAttention;
+  /** MLA, or GQA when config.attention is set. */
+  readonly attention: MultiHeadLatentAttention | GroupedQueryAttention;
   readonly moe: MoeLayer | undefined;
 
   constructor(
@@ -34,14 +37,19 @@ export class DecoderBlock {
     readonly layer: number,
     isMoe: boolean,
   ) {
-    this.attention = new MultiHeadLatentAttention(config, store, `${prefix}.self_attn`);
+    this.attention = config.attention
+      ? new GroupedQueryAttention(decoderGqaOptions(config, layer), store, `${prefix}.self_attn`)
+      : new MultiHeadLatentAttention(config, store, `${prefix}.self_attn`);
     this.moe = isMoe ? new MoeLayer(config, store, `${prefix}.mlp`, layer) : undefined;
   }
 
   forward(options: BlockForwardOptions): { h: tf.Tensor3D; routing?: RoutingInfo } {
     const eps = this.config.rmsNormEps;
     const attnIn = rmsNorm({ x: options.h, weight: this.store.param(`${this.prefix}.input_layernorm.weight`), eps }) as tf.Tensor3D;
-    const attnOut = this.attention.forward({ ...options, x: attnIn });
+    const attnOut =
+      this.attention instanceof GroupedQueryAttention
+        ? this.attention.forward({ x: attnIn, startPos: options.startPos, cache: options.cache })
+        : this.attention.forward({ ...options, x: attnIn });
     const h = tf.add(options.h, attnOut) as tf.Tensor3D;
     const ffnIn = rmsNorm({ x: h, weight: this.store.param(`${this.prefix}.post_attention_layernorm.weight`), eps }) as tf.Tensor3D;
     if (this.moe) {

@@ -74,6 +74,35 @@ export interface DeepseekConfig {
   rmsNormEps: number;
   /** Multi-Token-Prediction depth (modules after the main blocks) [num_nextn_predict_layers]. */
   nMtpModules: number;
+  /**
+   * Attention of every block: omitted = MLA (DeepSeek). `gqa` swaps in standard
+   * multi-head / grouped-query attention (see DecoderAttentionConfig); the MLA fields are
+   * then unused. Stored in config.json under the non-HF key `deepline_attention`.
+   */
+  attention?: DecoderAttentionConfig;
+}
+
+/**
+ * Non-MLA attention for the decoder blocks: MHA/GQA with RoPE, optional sliding window,
+ * hybrid global+local (per layer via globalEvery, or per head via localHeads) and a
+ * learned relative-position bias.
+ */
+export interface DecoderAttentionConfig {
+  kind: 'gqa';
+  /** Key/value heads (divides nHeads). */
+  nKvHeads: number;
+  /** Per-head width. */
+  headDim: number;
+  /** Rotate q/k with RoPE (θ = ropeTheta, no YaRN); default true. */
+  rope?: boolean;
+  /** Window of local attention; without globalEvery/localHeads every head of every layer is local. */
+  window?: number;
+  /** Hybrid stack: every globalEvery-th layer (1-based) is global, the others local. */
+  globalEvery?: number;
+  /** Hybrid layer: the first localHeads heads of each local layer use the window, the rest are global. */
+  localHeads?: number;
+  /** Learned relative-position bias over distances 0..max (clipped). */
+  relativeBiasMaxDistance?: number;
 }
 
 /** Names of the built-in presets. `deepseek-v3` is for parameter counting only. */
@@ -255,7 +284,28 @@ export function validateDeepseekConfig(config: DeepseekConfig, source?: string):
   if (config.useCorrectionBias && config.nExpertGroups > 1 && groupSize < 2) {
     configError('nExpertGroups', 'with the correction bias, groups need at least 2 experts (top-2-sum group score)', source);
   }
+  if (config.attention !== undefined) validateAttention(config, source);
   return config;
+}
+
+function validateAttention(config: DeepseekConfig, source?: string): void {
+  const a = config.attention!;
+  if (a.kind !== 'gqa') configError('attention.kind', `must be 'gqa', got ${JSON.stringify(a.kind)}`, source);
+  for (const f of ['nKvHeads', 'headDim'] as const) {
+    if (!Number.isInteger(a[f]) || a[f] < 1) configError(`attention.${f}`, `must be a positive integer, got ${JSON.stringify(a[f])}`, source);
+  }
+  if (config.nHeads % a.nKvHeads !== 0) configError('attention.nKvHeads', `(${a.nKvHeads}) must divide nHeads (${config.nHeads})`, source);
+  if ((a.rope ?? true) && a.headDim % 2 !== 0) configError('attention.headDim', 'must be even with RoPE', source);
+  for (const f of ['window', 'globalEvery', 'localHeads'] as const) {
+    const v = a[f];
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) configError(`attention.${f}`, `must be a positive integer, got ${JSON.stringify(v)}`, source);
+  }
+  if ((a.globalEvery !== undefined || a.localHeads !== undefined) && a.window === undefined) {
+    configError('attention.window', 'is required with globalEvery or localHeads', source);
+  }
+  if (a.localHeads !== undefined && a.localHeads > config.nHeads) configError('attention.localHeads', `exceeds nHeads (${config.nHeads})`, source);
+  const d = a.relativeBiasMaxDistance;
+  if (d !== undefined && (!Number.isInteger(d) || d < 0)) configError('attention.relativeBiasMaxDistance', 'must be a non-negative integer', source);
 }
 
 /** Total and per-token-activated parameter counts (embedding and head included). */
@@ -273,8 +323,9 @@ export function countParameters(config: DeepseekConfig): ParameterCounts {
   const c = config;
   const dq = c.qkNopeHeadDim + c.qkRopeHeadDim;
   const query = c.qLoraRank === 0 ? c.nHeads * dq * c.dim : c.qLoraRank * c.dim + c.qLoraRank + c.nHeads * dq * c.qLoraRank;
-  const attention =
-    query +
+  const attention = c.attention
+    ? gqaParameters(c)
+    : query +
     (c.kvLoraRank + c.qkRopeHeadDim) * c.dim +
     c.kvLoraRank +
     c.nHeads * (c.qkNopeHeadDim + c.vHeadDim) * c.kvLoraRank +
@@ -292,4 +343,12 @@ export function countParameters(config: DeepseekConfig): ParameterCounts {
   const activatedPerToken = c.nLayers * (attention + norms) + c.nDenseLayers * dense + nMoe * moeActive + embedAndHead;
   const mtpModule = 2 * c.dim + 2 * c.dim * c.dim + attention + norms + moeTotal + c.dim;
   return { total, activatedPerToken, mtp: c.nMtpModules * mtpModule };
+}
+
+function gqaParameters(c: DeepseekConfig): number {
+  const a = c.attention!;
+  const q = c.nHeads * a.headDim;
+  const kv = a.nKvHeads * a.headDim;
+  const bias = a.relativeBiasMaxDistance === undefined ? 0 : c.nHeads * (a.relativeBiasMaxDistance + 1);
+  return 2 * q * c.dim + 2 * kv * c.dim + bias;
 }

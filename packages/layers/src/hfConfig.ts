@@ -39,8 +39,10 @@ export function fromHfConfig(json: unknown, options: FromHfConfigOptions = {}): 
   if (j.attention_bias === true) configError('attention_bias', 'must be false (no biases in DeepSeek linears)', source);
   if (j.moe_layer_freq !== undefined && j.moe_layer_freq !== 1) configError('moe_layer_freq', `only 1 is supported, got ${JSON.stringify(j.moe_layer_freq)}`, source);
   const heads = num(j, 'num_attention_heads', source);
-  if (j.num_key_value_heads !== undefined && j.num_key_value_heads !== null && j.num_key_value_heads !== heads) {
-    configError('num_key_value_heads', `must equal num_attention_heads (${heads}) for MLA`, source);
+  const attention = parseDeeplineAttention(j.deepline_attention, source);
+  const kvHeads = attention ? attention.nKvHeads : heads;
+  if (j.num_key_value_heads !== undefined && j.num_key_value_heads !== null && j.num_key_value_heads !== kvHeads) {
+    configError('num_key_value_heads', `must be ${kvHeads} (${attention ? 'deepline_attention.nKvHeads' : 'num_attention_heads, for MLA'})`, source);
   }
   const scoring = j.scoring_func ?? 'softmax';
   if (scoring !== 'softmax' && scoring !== 'sigmoid') configError('scoring_func', `must be 'softmax' or 'sigmoid', got ${JSON.stringify(scoring)}`, source);
@@ -75,6 +77,7 @@ export function fromHfConfig(json: unknown, options: FromHfConfigOptions = {}): 
     rmsNormEps: num(j, 'rms_norm_eps', source, 1e-6),
     nMtpModules: num(j, 'num_nextn_predict_layers', source, 0),
   };
+  if (attention) config.attention = attention;
   return validateDeepseekConfig(config, source);
 }
 
@@ -116,7 +119,7 @@ export function toHfConfig(config: DeepseekConfig): Record<string, unknown> {
     first_k_dense_replace: c.nDenseLayers,
     moe_layer_freq: 1,
     num_attention_heads: c.nHeads,
-    num_key_value_heads: c.nHeads,
+    num_key_value_heads: c.attention ? c.attention.nKvHeads : c.nHeads,
     n_routed_experts: c.nRoutedExperts,
     n_shared_experts: c.nSharedExperts,
     num_experts_per_tok: c.nActivatedExperts,
@@ -141,6 +144,7 @@ export function toHfConfig(config: DeepseekConfig): Record<string, unknown> {
     torch_dtype: 'float32',
   };
   // rope_scaling carries YaRN; without it original = max positions (YaRN off).
+  if (c.attention) out.deepline_attention = { ...c.attention };
   const ropeDefaults = c.ropeFactor === 1 && c.betaFast === 32 && c.betaSlow === 1 && c.mscale === 1 && c.ropeMscale === 1;
   if (yarnEnabled(c) || !ropeDefaults) {
     out.rope_scaling = {
@@ -154,4 +158,11 @@ export function toHfConfig(config: DeepseekConfig): Record<string, unknown> {
     };
   }
   return out;
+}
+
+function parseDeeplineAttention(value: unknown, source: string | undefined): DeepseekConfig['attention'] {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) configError('deepline_attention', 'must be an object', source);
+  // Field-level checks happen in validateDeepseekConfig.
+  return { ...(value as NonNullable<DeepseekConfig['attention']>) };
 }

@@ -1,6 +1,7 @@
 export { LayersError, type LayersErrorContext } from './errors.js';
 export {
   type DeepseekConfig,
+  type DecoderAttentionConfig,
   type ScoreFunc,
   type PresetName,
   type ParameterCounts,
@@ -56,3 +57,4 @@ export {
   type CrossAttentionForwardOptions,
   type ContextKv,
 } from './attention/crossAttention.js';
+export { decoderGqaOptions } from './attention/decoderAttention.js';

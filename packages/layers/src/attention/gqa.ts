@@ -120,8 +120,9 @@ export class GroupedQueryAttention {
       let v = project('v_proj', hkv, undefined);
       if (cache) [k, v] = cache.write(startPos, k, v);
       const t = k.shape[1]!;
-      const expand = (y: tf.Tensor) =>
-        hkv === h ? y : tf.reshape(tf.tile(tf.expandDims(y, 3), [1, 1, 1, h / hkv, 1]), [b, t, h, hd]);
+      // Query head i reads kv head floor(i / (H / Hkv)); gather has a gradient on any rank.
+      const groupOf = tf.tensor1d(Array.from({ length: h }, (_, i) => Math.floor(i / (h / hkv))), 'int32');
+      const expand = (y: tf.Tensor) => (hkv === h ? y : tf.gather(y, groupOf, 2));
       const qh = tf.transpose(q, [0, 2, 1, 3]) as tf.Tensor4D;
       const kh = tf.transpose(expand(k), [0, 2, 1, 3]) as tf.Tensor4D;
       const vh = tf.transpose(expand(v), [0, 2, 1, 3]) as tf.Tensor4D;
