@@ -340,7 +340,7 @@ export class FakeMlflowServer {
     },
     'POST registered-models/alias': (b) => {
       const m = this.models.get(b.name);
-      if (!m || !m.versions.some((v) => v.version === String(b.version))) throw new ApiError(404, 'RESOURCE_DOES_NOT_EXIST', 'no such model version');
+      if (!m?.versions.some((v) => v.version === String(b.version))) throw new ApiError(404, 'RESOURCE_DOES_NOT_EXIST', 'no such model version');
       m.aliases.set(b.alias, String(b.version));
       return {};
     },

@@ -2,12 +2,17 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir, removeDir } from '@deepline/test-helpers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TrackingError } from '../src/errors.js';
+import type { TrackingError } from '../src/errors.js';
 import { createTracker, replaySpill, withTracker } from '../src/mlflowTracker.js';
 import { FakeMlflowServer } from './fakeMlflowServer.js';
 
 const FAST = { maxRetries: 1, backoffFactorMs: 5, backoffJitterMs: 0, timeoutMs: 1000 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Polls `condition` (bounded: 100 tries, 50 ms apart). */
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !condition(); i++) await sleep(50);
+  expect(condition()).toBe(true);
+}
 
 describe('MlflowTracker over REST', () => {
   let server: FakeMlflowServer;
@@ -63,8 +68,7 @@ describe('MlflowTracker over REST', () => {
     await tracker.flush();
     await server.stop();
     for (let step = 1; step <= 2000; step++) tracker.logMetrics({ loss: 10 - step / 1000 }, { step });
-    await sleep(150);
-    expect(tracker.stats.failedAttempts).toBeGreaterThan(0);
+    await waitFor(() => tracker.stats.failedAttempts > 0);
     expect(tracker.stats.spilled).toBeGreaterThanOrEqual(1600);
     const spillFiles = readdirSync(join(dir, 'spill')).filter((f) => f.endsWith('.jsonl'));
     expect(spillFiles.length).toBeGreaterThanOrEqual(4);

@@ -17,7 +17,13 @@ const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
 async function runInProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const sink = (write: (s: string) => void) => ({ write: (chunk: string) => (write(chunk), true) }) as unknown as NodeJS.WritableStream;
+  const sink = (write: (s: string) => void) =>
+    ({
+      write: (chunk: string) => {
+        write(chunk);
+        return true;
+      },
+    }) as unknown as NodeJS.WritableStream;
   const code = await main(args, { stdout: sink((c) => (stdout += c)), stderr: sink((c) => (stderr += c)) });
   return { code, stdout, stderr };
 }
