@@ -1,4 +1,5 @@
 export { registerWasmKernels, unregisterWasmKernels, wasmKernelPack, WASM_KERNEL_PACK } from './registerWasmKernels.js';
+export { relaxedSimdSupported } from './wasm/kernelModule.js';
 export { KernelsError, type KernelsErrorContext } from './errors.js';
 export { rmsNorm, rmsNormReference, type RmsNormOptions } from './ops/rmsNorm.js';
 export { siluMul, siluMulReference, type SiluMulOptions } from './ops/siluMul.js';

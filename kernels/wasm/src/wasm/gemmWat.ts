@@ -52,14 +52,18 @@ export function gemmWorkspaceBytes(n: number): number {
  * Micro-kernel: C[mv×nv] += Apacked[kc×MR] · Bpacked[kc×NR]. Full tiles add straight into
  * C; edge tiles go through `scratch` so padded lanes never touch memory outside C.
  */
-function microKernel(): string {
+function microKernel(fma: boolean): string {
   const vecs = GEMM_NR / 4;
   const accs = range(GEMM_MR).flatMap((r) => range(vecs).map((v) => `$acc_${r}_${v}`));
   const locals = [...accs, ...range(vecs).map((v) => `$b${v}`), '$av'].map((n) => `(local ${n} v128)`).join(' ');
   const step = range(GEMM_MR)
     .map((r) => {
       const lanes = range(vecs)
-        .map((v) => `(local.set $acc_${r}_${v} (f32x4.add (local.get $acc_${r}_${v}) (f32x4.mul (local.get $av) (local.get $b${v}))))`)
+        .map((v) =>
+          fma
+            ? `(local.set $acc_${r}_${v} (f32x4.relaxed_madd (local.get $av) (local.get $b${v}) (local.get $acc_${r}_${v})))`
+            : `(local.set $acc_${r}_${v} (f32x4.add (local.get $acc_${r}_${v}) (f32x4.mul (local.get $av) (local.get $b${v}))))`,
+        )
         .join('\n        ');
       return `(local.set $av (v128.load32_splat offset=${r * 4} (local.get $pa)))\n        ${lanes}`;
     })
@@ -343,10 +347,14 @@ function packQuant(): string {
       (br_if $panels (i32.lt_u (local.get $j0) (local.get $n)))))`;
 }
 
-/** All GEMM functions: `gemm`, `gemmInt8`, `gemmInt4` exports plus their helpers. */
-export function gemmWat(): string {
+/**
+ * All GEMM functions: `gemm`, `gemmInt8`, `gemmInt4` exports plus their helpers. With `fma`
+ * the micro-kernel uses relaxed-SIMD fused multiply-add (one rounding per step instead of
+ * two; V8 emits vfmadd on FMA3 hardware).
+ */
+export function gemmWat(options: { fma?: boolean } = {}): string {
   return [
-    microKernel(),
+    microKernel(options.fma ?? false),
     packA(),
     packB(),
     packQuant(),

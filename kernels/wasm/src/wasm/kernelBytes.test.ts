@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileKernelModule } from './compileWat.js';
-import { KERNEL_WASM_BASE64 } from './kernelBytes.generated.js';
+import { KERNEL_WASM_BASE64, KERNEL_WASM_FMA_BASE64 } from './kernelBytes.generated.js';
 import { gemmWorkspaceBytes, GEMM_KC, GEMM_MC, GEMM_MR, GEMM_NR } from './gemmWat.js';
 import { renderKernelBytesModule } from './renderKernelBytes.js';
 import { WasmApi } from './wasmBackend.js';
@@ -28,12 +28,16 @@ describe('embedded kernel module', () => {
   it('is exactly what the WAT sources compile to (rebuild with pnpm build:wasm)', async () => {
     const rebuilt = await compileKernelModule();
     expect(Buffer.from(rebuilt).toString('base64')).toBe(KERNEL_WASM_BASE64);
+    const rebuiltFma = await compileKernelModule({ fma: true });
+    expect(Buffer.from(rebuiltFma).toString('base64')).toBe(KERNEL_WASM_FMA_BASE64);
+    expect(KERNEL_WASM_FMA_BASE64).not.toBe(KERNEL_WASM_BASE64);
   });
 
   it('renders a module whose base64 round-trips to the same bytes', () => {
     const bytes = Uint8Array.from([0, 97, 115, 109, 1, 0, 0, 0, 255]);
     const source = renderKernelBytesModule(bytes);
-    const joined = [...source.matchAll(/'([A-Za-z0-9+/=]+)',/g)].map((m) => m[1]).join('');
+    const first = source.slice(0, source.indexOf('KERNEL_WASM_FMA_BASE64'));
+    const joined = [...first.matchAll(/'([A-Za-z0-9+/=]+)',/g)].map((m) => m[1]).join('');
     expect(Buffer.from(joined, 'base64')).toEqual(Buffer.from(bytes));
   });
 

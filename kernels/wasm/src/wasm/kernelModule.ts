@@ -1,4 +1,4 @@
-import { KERNEL_WASM_BASE64 } from './kernelBytes.generated.js';
+import { KERNEL_WASM_BASE64, KERNEL_WASM_FMA_BASE64 } from './kernelBytes.generated.js';
 import { type WasmBackend, WasmApi } from './wasmBackend.js';
 
 /** Exports of the kernel module; every pointer is a byte offset in tfjs-wasm's heap. */
@@ -35,8 +35,16 @@ export interface KernelInstance {
 let compiled: object | undefined;
 const instances = new WeakMap<WasmBackend, KernelInstance>();
 
+/**
+ * True when this runtime accepts relaxed SIMD (Node ≥ 22, or Node 20 started with
+ * --experimental-wasm-relaxed-simd): the GEMM then uses fused multiply-add.
+ */
+export function relaxedSimdSupported(): boolean {
+  return WasmApi.validate(Buffer.from(KERNEL_WASM_FMA_BASE64, 'base64'));
+}
+
 function kernelModule(): object {
-  compiled ??= new WasmApi.Module(Buffer.from(KERNEL_WASM_BASE64, 'base64'));
+  compiled ??= new WasmApi.Module(Buffer.from(relaxedSimdSupported() ? KERNEL_WASM_FMA_BASE64 : KERNEL_WASM_BASE64, 'base64'));
   return compiled;
 }
 

@@ -6,10 +6,10 @@ import { opsWat } from './opsWat.js';
  * `env.memory` and has no data segments or globals that touch memory, so it computes on
  * tensors in place without ever writing outside the pointers it is handed.
  */
-export function kernelModuleWat(): string {
+export function kernelModuleWat(options: { fma?: boolean } = {}): string {
   return `(module
   (import "env" "memory" (memory 1))
-${gemmWat()}
+${gemmWat(options)}
 ${opsWat()}
 )
 `;

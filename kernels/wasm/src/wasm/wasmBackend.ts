@@ -26,6 +26,7 @@ export const WasmApi = (
   globalThis as unknown as {
     WebAssembly: {
       Module: new (bytes: Uint8Array) => object;
+      validate(bytes: Uint8Array): boolean;
       Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
     };
   }
