@@ -41,7 +41,7 @@ export interface TrainBpeOptions {
    * (deterministically), which bounds memory on any stream. Default 2,000,000.
    */
   maxWords?: number;
-  /** Called during counting (every 1,000 texts) and merging (every 1,000 merges), and at the end. */
+  /** Called during counting (every 1,000 texts), merging (every 1,000 merges or 10%), and at the end. */
   onProgress?: (progress: TrainProgress) => void;
   /** Metadata for the trained tokenizer (BOS/EOS default to the first/second special token when named like one). */
   meta?: TokenizerMeta;
@@ -345,6 +345,7 @@ function learnMerges(
   const heap = new PairHeap(pc);
   for (let p = 0; p < pc.size; p++) if (pc.count[p]! > 0) heap.push(p, pc.count[p]!);
   const merges: number[] = [];
+  const every = Math.max(1, Math.min(1000, Math.floor(progress.targetMerges / 10)));
   const seen = new Int32Array(words.length).fill(-1);
   const touched: number[] = [];
   while (tokenBytes.length < vocabSize && heap.size > 0) {
@@ -375,7 +376,7 @@ function learnMerges(
     pc.where[p] = [];
     for (const q of touched) if (pc.count[q]! > 0) heap.push(q, pc.count[q]!);
     progress.merges = merges.length / 3;
-    if (progress.merges % 1000 === 0) onProgress?.({ ...progress });
+    if (progress.merges % every === 0) onProgress?.({ ...progress });
   }
   return { tokenBytes, merges: Int32Array.from(merges) };
 }
