@@ -155,8 +155,13 @@ export class DeepseekModel {
   hostTensors(): Map<string, HostTensor> {
     const out = new Map<string, HostTensor>();
     for (const name of this.store.names()) {
-      const data = tf.tidy(() => this.tensorByName(name).dataSync() as Float32Array);
-      out.set(name, { shape: this.specShape(name), data: Float32Array.from(data) });
+      let data = new Float32Array(0);
+      // tidy frees a dequantized copy from weightMatrix(); nothing is returned from it
+      // because tidy walks (slowly) any typed array it returns.
+      tf.tidy(() => {
+        data = Float32Array.from(this.tensorByName(name).dataSync());
+      });
+      out.set(name, { shape: this.specShape(name), data });
     }
     return out;
   }
