@@ -81,6 +81,8 @@ export class MlflowTracker implements Tracker {
   readonly info: RunInfo;
   private readonly logger: RunLogger;
   private readonly params = new Map<string, string>();
+  /** Metric keys already validated: the hot path skips the regex for them. */
+  private readonly metricKeys = new Set<string>();
   private readonly options: CreateTrackerOptions;
   private ended?: Promise<EndReport>;
 
@@ -142,9 +144,16 @@ export class MlflowTracker implements Tracker {
   logMetrics(metrics: Record<string, number>, options: { step?: number; timestamp?: number } = {}): void {
     const timestamp = options.timestamp ?? Date.now();
     const step = options.step ?? 0;
-    validateKeys('metric', Object.keys(metrics));
-    const points: Metric[] = Object.entries(metrics).map(([key, value]) => ({ key, value, timestamp, step }));
-    for (const p of points) validateMetric(p);
+    const points: Metric[] = [];
+    for (const key in metrics) {
+      if (!this.metricKeys.has(key)) {
+        validateKeys('metric', [key]);
+        this.metricKeys.add(key);
+      }
+      const point = { key, value: metrics[key]!, timestamp, step };
+      validateMetric(point);
+      points.push(point);
+    }
     this.logger.enqueue({ metrics: points });
   }
 

@@ -298,6 +298,12 @@ export class FakeMlflowServer {
       for (const t of tags) run.tags.set(this.checkKey(t.key), String(t.value ?? ''));
       return {};
     },
+    'POST runs/log-metric': (b) => {
+      const run = this.run(b.run_id);
+      if (b.timestamp === undefined) throw new ApiError(400, 'INVALID_PARAMETER_VALUE', `Missing timestamp for metric ${b.key}`);
+      run.metrics.push({ key: this.checkKey(b.key), value: decodeValue(b.value), timestamp: Number(b.timestamp), step: Number(b.step ?? 0) });
+      return {};
+    },
     'POST runs/log-inputs': (b) => {
       const run = this.run(b.run_id);
       for (const d of b.datasets ?? []) {
