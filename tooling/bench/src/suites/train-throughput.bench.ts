@@ -2,6 +2,7 @@ import { initBackend, tf } from '@deepline/core';
 import { registerWasmKernels, unregisterWasmKernels } from '@deepline/kernels-wasm';
 import { type BenchRow, defineBenchSuite } from '../benchSuite.js';
 import { TRAIN_BENCH_CONFIG } from '../trainBench/benchConfig.js';
+import { trainDataParallel } from '../trainBench/dataParallel.js';
 import { type TrainRun, trainTfjs } from '../trainBench/measureTfjs.js';
 import { ensureTorch, trainTorch } from '../trainBench/measureTorch.js';
 
@@ -43,12 +44,26 @@ export default defineBenchSuite({
     await registerWasmKernels();
     const ours = trainTfjs(cfg, { steps, warmup });
     log(`tfjs-wasm + deepline kernels: ${ours.tokensPerSecond.toFixed(0)} tokens/s (${describe(ours)}); ${(ours.tokensPerSecond / stock.tokensPerSecond).toFixed(1)}× stock`);
+    await unregisterWasmKernels();
     log(`tensors alive after both runs: ${tf.memory().numTensors}`);
+    // Both cores: tfjs-wasm is single-threaded in Node, so two worker threads each train half
+    // of every batch and average gradients through shared memory (data parallelism).
+    const parallel = await trainDataParallel(cfg, { world: 2, steps, warmup, kernels: true });
+    log(`tfjs-wasm + deepline kernels, 2 data-parallel workers: ${parallel.tokensPerSecond.toFixed(0)} tokens/s (${parallel.msPerStep.toFixed(0)} ms/step, replicas in sync: ${parallel.replicasInSync})`);
 
     const peer = torch ? { peer: torch.tokensPerSecond, peerName: 'PyTorch CPU (OpenBLAS)' } : {};
     const rows: BenchRow[] = [
       { name: 'train tokens/s, tfjs-wasm stock kernels', unit: 'tokens/s', ours: stock.tokensPerSecond, higherIsBetter: true, ...peer },
       { name: 'train tokens/s, tfjs-wasm + deepline kernels', unit: 'tokens/s', ours: ours.tokensPerSecond, higherIsBetter: true, target: 1, ...peer },
+      {
+        name: 'train tokens/s, tfjs-wasm + deepline kernels, 2 workers (data-parallel)',
+        unit: 'tokens/s',
+        ours: parallel.tokensPerSecond,
+        higherIsBetter: true,
+        target: 1,
+        ...peer,
+        note: parallel.replicasInSync ? undefined : 'replicas diverged',
+      },
       {
         name: 'deepline kernels vs stock tfjs-wasm',
         unit: 'tokens/s',
