@@ -1,5 +1,11 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { type Logger, type Tracker, createLogger, loadYamlConfig, validateConfig } from '@deepline/core';
+import {
+  type Logger,
+  type Tracker,
+  createLogger,
+  loadYamlConfig,
+  validateConfig,
+} from '@deepline/core';
 import { createLoader } from '@deepline/data';
 import { type DeepseekConfig, DeepseekModel, PRESET_NAMES, presetConfig } from '@deepline/layers';
 import { z } from 'zod';
@@ -26,7 +32,9 @@ export const trainConfigSchema = z
         initStd: z.number().positive().default(0.006),
       })
       .strict()
-      .refine((m) => (m.preset === undefined) !== (m.path === undefined), { message: 'set exactly one of model.preset or model.path' }),
+      .refine((m) => (m.preset === undefined) !== (m.path === undefined), {
+        message: 'set exactly one of model.preset or model.path',
+      }),
     data: z
       .object({
         /** A @deepline/data shard directory (manifest.json + Arrow shards). */
@@ -48,17 +56,57 @@ export const trainConfigSchema = z
       })
       .strict(),
     optimizer: z
-      .object({ beta1: nonNegative.max(0.999999).optional(), beta2: nonNegative.max(0.999999).optional(), epsilon: nonNegative.optional(), weightDecay: nonNegative.optional() })
+      .object({
+        beta1: nonNegative.max(0.999999).optional(),
+        beta2: nonNegative.max(0.999999).optional(),
+        epsilon: nonNegative.optional(),
+        weightDecay: nonNegative.optional(),
+      })
       .strict()
       .default({}),
     schedule: z.discriminatedUnion('kind', [
-      z.object({ kind: z.literal('cosine'), peakLr: nonNegative, warmupSteps: z.number().int().nonnegative(), totalSteps: positiveInt.optional(), minLr: nonNegative.default(0) }).strict(),
-      z.object({ kind: z.literal('linear'), peakLr: nonNegative, warmupSteps: z.number().int().nonnegative(), totalSteps: positiveInt.optional(), minLr: nonNegative.default(0) }).strict(),
-      z.object({ kind: z.literal('constant'), lr: nonNegative, warmupSteps: z.number().int().nonnegative().default(0) }).strict(),
+      z
+        .object({
+          kind: z.literal('cosine'),
+          peakLr: nonNegative,
+          warmupSteps: z.number().int().nonnegative(),
+          totalSteps: positiveInt.optional(),
+          minLr: nonNegative.default(0),
+        })
+        .strict(),
+      z
+        .object({
+          kind: z.literal('linear'),
+          peakLr: nonNegative,
+          warmupSteps: z.number().int().nonnegative(),
+          totalSteps: positiveInt.optional(),
+          minLr: nonNegative.default(0),
+        })
+        .strict(),
+      z
+        .object({
+          kind: z.literal('constant'),
+          lr: nonNegative,
+          warmupSteps: z.number().int().nonnegative().default(0),
+        })
+        .strict(),
     ]),
-    moe: z.object({ balanceAlpha: nonNegative.default(1e-4), biasGamma: nonNegative.default(1e-3) }).strict().default({ balanceAlpha: 1e-4, biasGamma: 1e-3 }),
-    validation: z.object({ split: z.string().default('validation'), every: positiveInt, maxBatches: positiveInt.optional() }).strict().optional(),
-    earlyStopping: z.object({ patience: positiveInt, minDelta: nonNegative.default(0) }).strict().optional(),
+    moe: z
+      .object({ balanceAlpha: nonNegative.default(1e-4), biasGamma: nonNegative.default(1e-3) })
+      .strict()
+      .default({ balanceAlpha: 1e-4, biasGamma: 1e-3 }),
+    validation: z
+      .object({
+        split: z.string().default('validation'),
+        every: positiveInt,
+        maxBatches: positiveInt.optional(),
+      })
+      .strict()
+      .optional(),
+    earlyStopping: z
+      .object({ patience: positiveInt, minDelta: nonNegative.default(0) })
+      .strict()
+      .optional(),
     output: z
       .object({
         /** Run directory: checkpoints, metrics.jsonl, loss.svg, final-model/. */
@@ -68,7 +116,12 @@ export const trainConfigSchema = z
       })
       .strict(),
     tracking: z
-      .object({ uri: z.string().optional(), experiment: z.string().optional(), runName: z.string().optional(), registerModelName: z.string().optional() })
+      .object({
+        uri: z.string().optional(),
+        experiment: z.string().optional(),
+        runName: z.string().optional(),
+        registerModelName: z.string().optional(),
+      })
       .strict()
       .optional(),
   })
@@ -83,7 +136,11 @@ export async function loadTrainConfig(path: string): Promise<TrainConfig> {
 }
 
 /** Validates a config object (errors name the field), resolving relative paths against `baseDir`. */
-export function parseTrainConfig(value: unknown, baseDir: string, source = '<inline>'): TrainConfig {
+export function parseTrainConfig(
+  value: unknown,
+  baseDir: string,
+  source = '<inline>',
+): TrainConfig {
   return resolvePaths(validateConfig({ value, schema: trainConfigSchema, source }), baseDir);
 }
 
@@ -91,13 +148,19 @@ function resolvePaths(config: TrainConfig, baseDir: string): TrainConfig {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   return {
     ...config,
-    model: { ...config.model, path: config.model.path === undefined ? undefined : abs(config.model.path) },
+    model: {
+      ...config.model,
+      path: config.model.path === undefined ? undefined : abs(config.model.path),
+    },
     data: { ...config.data, dir: abs(config.data.dir) },
     output: { ...config.output, dir: abs(config.output.dir) },
     // A tracking URI that is not a URL is a local mlruns directory.
     tracking: config.tracking && {
       ...config.tracking,
-      uri: config.tracking.uri === undefined || /^[a-z][a-z0-9+.-]*:/i.test(config.tracking.uri) ? config.tracking.uri : abs(config.tracking.uri),
+      uri:
+        config.tracking.uri === undefined || /^[a-z][a-z0-9+.-]*:/i.test(config.tracking.uri)
+          ? config.tracking.uri
+          : abs(config.tracking.uri),
     },
   };
 }
@@ -121,16 +184,42 @@ export async function runTraining(options: RunTrainingOptions): Promise<FitSumma
   const logger = options.logger ?? createLogger({ scope: 'train' });
   const model = config.model.path
     ? await DeepseekModel.load(config.model.path)
-    : DeepseekModel.create(modelConfig(config), { seed: config.seed, initStd: config.model.initStd });
+    : DeepseekModel.create(modelConfig(config), {
+        seed: config.seed,
+        initStd: config.model.initStd,
+      });
   try {
     const seqLen = config.data.seqLen + 1;
     const open = (split: string, shuffle: boolean) =>
-      createLoader({ dir: config.data.dir, split, sequenceLength: seqLen, shuffle, seed: config.seed, epochs: split === config.data.split ? Number.POSITIVE_INFINITY : 1 });
-    const data = loaderBatchSource({ loader: await open(config.data.split, config.data.shuffle), batchSize: config.data.batchSize });
+      createLoader({
+        dir: config.data.dir,
+        split,
+        sequenceLength: seqLen,
+        shuffle,
+        seed: config.seed,
+        epochs: split === config.data.split ? Number.POSITIVE_INFINITY : 1,
+      });
+    const data = loaderBatchSource({
+      loader: await open(config.data.split, config.data.shuffle),
+      batchSize: config.data.batchSize,
+    });
     const validation = config.validation
-      ? { data: loaderBatchSource({ loader: await open(config.validation.split, false), batchSize: config.data.batchSize }), every: config.validation.every, maxBatches: config.validation.maxBatches }
+      ? {
+          data: loaderBatchSource({
+            loader: await open(config.validation.split, false),
+            batchSize: config.data.batchSize,
+          }),
+          every: config.validation.every,
+          maxBatches: config.validation.maxBatches,
+        }
       : undefined;
-    const schedule = config.schedule.kind === 'constant' ? config.schedule : { ...config.schedule, totalSteps: config.schedule.totalSteps ?? config.training.maxSteps };
+    const schedule =
+      config.schedule.kind === 'constant'
+        ? config.schedule
+        : {
+            ...config.schedule,
+            totalSteps: config.schedule.totalSteps ?? config.training.maxSteps,
+          };
     const trainer = new Trainer({
       model: deepseekTrainable(model),
       data,
@@ -144,14 +233,22 @@ export async function runTraining(options: RunTrainingOptions): Promise<FitSumma
       recompute: config.training.recompute,
       mtpLambda: config.training.mtpLambda,
       moe: config.moe,
-      checkpoint: { dir: join(config.output.dir, 'checkpoints'), every: config.output.checkpointEvery, keepLast: config.output.keepLast },
+      checkpoint: {
+        dir: join(config.output.dir, 'checkpoints'),
+        every: config.output.checkpointEvery,
+        keepLast: config.output.keepLast,
+      },
       metricsFile: join(config.output.dir, 'metrics.jsonl'),
       tracker: options.tracker,
       registerModelName: config.tracking?.registerModelName,
       progress: options.progress,
       seed: config.seed,
       logger,
-      params: { data_dir: config.data.dir, batch_size: config.data.batchSize, seq_len: config.data.seqLen },
+      params: {
+        data_dir: config.data.dir,
+        batch_size: config.data.batchSize,
+        seq_len: config.data.seqLen,
+      },
     });
     if (options.resume) await trainer.resume(await resolveResume(options.resume));
     return await trainer.fit();
@@ -165,10 +262,13 @@ function modelConfig(config: TrainConfig): DeepseekConfig {
   const known = new Set(Object.keys(presetConfig(preset)));
   for (const key of Object.keys(config.model.overrides)) {
     if (!known.has(key)) {
-      throw new TrainerError(`config field 'model.overrides.${key}' is not a DeepseekConfig field`, {
-        code: 'CONFIG_INVALID',
-        context: { field: `model.overrides.${key}` },
-      });
+      throw new TrainerError(
+        `config field 'model.overrides.${key}' is not a DeepseekConfig field`,
+        {
+          code: 'CONFIG_INVALID',
+          context: { field: `model.overrides.${key}` },
+        },
+      );
     }
   }
   return presetConfig(preset, config.model.overrides as Partial<DeepseekConfig>);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Tracker, initBackend, tf } from '@deepline/core';
+import { type Tracker, createLogger, initBackend, tf } from '@deepline/core';
 import { makeTempDir, removeDir } from '@deepline/test-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArrayBatchSource } from './batchSource.js';
@@ -146,20 +146,24 @@ describe('Trainer', () => {
   it('skips a step whose loss is not finite: weights, biases and optimizer untouched', async () => {
     const inner = new TinyMoeLm(small, 13);
     let poison = false;
+    let poisonGrad = false;
+    const nanGradient = tf.customGrad(((x: tf.Tensor) => ({
+      value: tf.clone(x),
+      gradFunc: (dy: tf.Tensor) => tf.mul(dy, Number.NaN),
+    })) as never) as (x: tf.Tensor) => tf.Tensor;
     const model: TrainableModel = {
       namedWeights: () => inner.namedWeights(),
       forward: (tokens, o) => {
         const out = inner.forward(tokens, o);
-        return poison ? { ...out, logits: tf.mul(out.logits, Number.NaN) } : out;
+        if (poison) return { ...out, logits: tf.mul(out.logits, Number.NaN) };
+        return poisonGrad ? { ...out, logits: nanGradient(out.logits) } : out;
       },
     };
-    const metricsFile = join(dir, 'nan', 'metrics.jsonl');
     const t = new Trainer({
       model,
       data: cyclicSource({ vocabSize: 16, seqLen: 9, count: 8, batchSize: 2 }),
       schedule: { kind: 'constant', lr: 0.01 },
       maxSteps: 5,
-      metricsFile,
       progress: false,
       checkpoint: { dir: join(dir, 'nan', 'ckpt'), every: 100 },
     });
@@ -172,11 +176,18 @@ describe('Trainer', () => {
     expect(snapshot(model)).toEqual(before);
     expect(t.optimizer.step).toBe(1);
     expect(t.currentStep).toBe(2);
+    // A finite loss with a non-finite gradient is skipped too.
+    poisonGrad = true;
+    const g = (await t.trainStep())!;
+    poisonGrad = false;
+    expect(g.skipped).toBe(true);
+    expect(Number.isFinite(g.loss)).toBe(true);
+    expect(snapshot(model)).toEqual(before);
     const after = (await t.trainStep())!;
     expect(after.skipped).toBe(false);
     const path = await t.saveCheckpoint();
     const state = (await readCheckpoint(path)).state;
-    expect(state.skippedSteps).toBe(1);
+    expect(state.skippedSteps).toBe(2);
     expect(state.optimizerStep).toBe(2);
     // A NaN that got into the weights some other way never reaches a checkpoint.
     const w = inner.namedWeights().get('lm_head.weight')!;
@@ -185,7 +196,56 @@ describe('Trainer', () => {
       code: 'NON_FINITE_WEIGHTS',
       context: { tensor: 'lm_head.weight' },
     });
-    expect((await listCheckpoints(join(dir, 'nan', 'ckpt'))).map((c) => c.step)).toEqual([3]);
+    expect((await listCheckpoints(join(dir, 'nan', 'ckpt'))).map((c) => c.step)).toEqual([4]);
+  });
+
+  it('fit logs a skipped step to the metrics file and a warning, and reports progress with loss, lr, tok/s and ETA', async () => {
+    const inner = new TinyMoeLm(small, 19);
+    let calls = 0;
+    const model: TrainableModel = {
+      namedWeights: () => inner.namedWeights(),
+      forward: (tokens, o) => {
+        const out = inner.forward(tokens, o);
+        calls += o.training ? 1 : 0;
+        return calls === 2 ? { ...out, logits: tf.mul(out.logits, Number.POSITIVE_INFINITY) } : out;
+      },
+    };
+    const chunks: string[] = [];
+    const stream = { write: (c: string) => chunks.push(c) } as unknown as NodeJS.WritableStream;
+    const logLines: string[] = [];
+    const logger = createLogger({
+      level: 'warn',
+      format: 'json',
+      stream: { write: (c: string) => logLines.push(c) } as unknown as NodeJS.WritableStream,
+    });
+    const metricsFile = join(dir, 'progress', 'metrics.jsonl');
+    const trainer = new Trainer({
+      model,
+      data: cyclicSource({ vocabSize: 16, seqLen: 9, count: 8, batchSize: 2 }),
+      schedule: { kind: 'constant', lr: 0.01 },
+      maxSteps: 3,
+      metricsFile,
+      logger,
+      progress: { stream, mode: 'json' },
+    });
+    const summary = await trainer.fit();
+    expect(summary).toMatchObject({ steps: 3, skippedSteps: 1, reason: 'max-steps' });
+    const records = (await readFile(metricsFile, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(records.map((r) => r.skipped)).toEqual([false, true, false]);
+    expect(records[1].loss).toMatch(/NaN|Infinity/);
+    expect(logLines.join('')).toContain('step 2: non-finite loss; update skipped');
+    const progress = chunks
+      .join('')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const last = progress.at(-1);
+    expect(last).toMatchObject({ progress: 'train', final: true, current: 3, total: 3 });
+    expect(Object.keys(last.fields).sort()).toEqual(['loss', 'lr', 'tok/s']);
+    expect(progress.some((p) => typeof p.etaSeconds === 'number')).toBe(true);
   });
 
   it('validates, stops early, keeps the last K plus the best checkpoint and reports to the tracker', async () => {

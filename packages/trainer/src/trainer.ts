@@ -406,7 +406,8 @@ export class Trainer {
         ? undefined
         : new ProgressReporter({
             label: 'train',
-            total: o.maxSteps,
+            // Counted from where this fit() starts, so a resumed run's rate and ETA stay right.
+            total: Math.max(0, o.maxSteps - this.step),
             stream: o.progress?.stream,
             mode: o.progress?.mode,
           });
