@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { doctorCommand } from './doctor.js';
+import { tokenizerCommand } from './tokenizer.js';
 import { logitsCommand } from './logits.js';
 import { runsCommand } from './runs.js';
 import { dataCommand } from './data.js';
@@ -7,4 +8,4 @@ import { serveCommand } from './serve.js';
 import { trainCommand } from './train.js';
 
 /** Every top-level command, in help order. Packages' commands are added here. */
-export const commands: Command[] = [doctorCommand, logitsCommand, runsCommand, dataCommand, serveCommand, trainCommand];
+export const commands: Command[] = [doctorCommand, tokenizerCommand, logitsCommand, runsCommand, dataCommand, serveCommand, trainCommand];
