@@ -162,6 +162,16 @@ describe('sparse dispatch', () => {
   });
 });
 
+it('identity (tf.clone) shares the buffer yet stays correct after the source is disposed', async () => {
+  await tf.setBackend('wasm');
+  const x = tf.tensor1d([1, 2, 3]);
+  const y = tf.clone(x);
+  expect(y.dataId).toBe(x.dataId);
+  x.dispose();
+  expect(Array.from(await y.data())).toEqual([1, 2, 3]);
+  y.dispose();
+});
+
 it('the suite really ran deepline kernels on wasm (not tfjs stock ones)', async () => {
   const { batchMatMulKernel } = await import('../kernels/batchMatMul.js');
   const { KERNEL } = await import('../kernels/fusedKernels.js');

@@ -50,9 +50,22 @@ function gatherV2(args: KernelArgs): Info | Info[] {
   return out;
 }
 
-/** Overrides of stock tfjs-wasm kernels for sparse dispatch. */
+/**
+ * Identity without a copy: the output shares the input's heap buffer (reference counted,
+ * as tfjs-cpu does). Stock tfjs-wasm mallocs and copies, and autodiff clones every tensor it
+ * saves for the backward pass, so a training step paid for ~170 copies.
+ */
+function identity(args: KernelArgs): Info | Info[] {
+  const { x } = args.inputs as { x: Info };
+  if (x.dtype === 'string') return delegate('Identity', args);
+  (args.backend as tf.KernelBackend).incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+}
+
+/** Overrides of stock tfjs-wasm kernels: sparse dispatch and copy-free identity. */
 export function dispatchKernelConfigs(): tf.KernelConfig[] {
   return [
+    { kernelName: 'Identity', backendName: 'wasm', kernelFunc: identity as unknown as tf.KernelFunc },
     { kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSum as unknown as tf.KernelFunc },
     { kernelName: 'GatherV2', backendName: 'wasm', kernelFunc: gatherV2 as unknown as tf.KernelFunc },
   ];
