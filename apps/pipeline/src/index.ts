@@ -1,4 +1,10 @@
+export { runPipeline, PIPELINE_CACHE_VERSION, type RunPipelineOptions, type PipelineRun } from './runPipeline.js';
+export { searchPipeline, searchAssignments, loadSearchConfig, searchConfigSchema, type SearchConfig, type SearchResult, type SearchTrial } from './searchPipeline.js';
+export { loadPipelineConfig, parsePipelineConfig, pipelineConfigSchema, PIPELINE_PRESETS, type PipelineConfig, type PipelineConfigInput } from './config.js';
+export { PIPELINE_STAGES } from './pipelineStages.js';
 export { runStages, type RunStagesOptions } from './runStages.js';
 export { StageCache, stageHash, canonicalJson } from './stageCache.js';
 export type { Stage, StageContext, StageOutput, StageResult, RunTracker } from './stage.js';
+export { formatSummary, type SummaryInput } from './formatSummary.js';
+export { publishOutputs, type PublishedOutputs } from './publishOutputs.js';
 export { PipelineError, type PipelineErrorContext } from './errors.js';

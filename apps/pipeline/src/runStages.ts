@@ -14,6 +14,8 @@ export interface RunStagesOptions<C> {
   from?: string;
   /** Re-run only this stage (its inputs must be cached). */
   only?: string;
+  /** Stop after this stage (later stages are neither run nor loaded). */
+  until?: string;
   /** The parent run; each stage gets a nested child run. */
   tracker: RunTracker;
   logger: Logger;
@@ -25,7 +27,7 @@ export interface RunStagesOptions<C> {
 export async function runStages<C>(options: RunStagesOptions<C>): Promise<Record<string, StageResult>> {
   const { stages, config } = options;
   const names = stages.map((s) => s.name);
-  for (const flag of ['from', 'only'] as const) {
+  for (const flag of ['from', 'only', 'until'] as const) {
     const value = options[flag];
     if (value !== undefined && !names.includes(value)) {
       throw new PipelineError(`--${flag} names unknown stage '${value}'; stages are: ${names.join(', ')}`, {
@@ -52,6 +54,7 @@ export async function runStages<C>(options: RunStagesOptions<C>): Promise<Record
       results[stage.name] = cached;
       options.logger.info(`stage ${stage.name}: cached (${hash})`);
       await logCachedRun(options.tracker, stage, config, cached);
+      if (stage.name === options.until) break;
       continue;
     }
     if (skipped) {
@@ -61,6 +64,7 @@ export async function runStages<C>(options: RunStagesOptions<C>): Promise<Record
       );
     }
     results[stage.name] = await runOne(stage, { ...options, cache, hash, inputs });
+    if (stage.name === options.until) break;
   }
   return results;
 }

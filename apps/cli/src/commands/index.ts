@@ -6,6 +6,7 @@ import { runsCommand } from './runs.js';
 import { dataCommand } from './data.js';
 import { serveCommand } from './serve.js';
 import { trainCommand } from './train.js';
+import { pipelineCommand } from './pipeline.js';
 
 /** Every top-level command, in help order. Packages' commands are added here. */
-export const commands: Command[] = [doctorCommand, tokenizerCommand, logitsCommand, runsCommand, dataCommand, serveCommand, trainCommand];
+export const commands: Command[] = [doctorCommand, tokenizerCommand, logitsCommand, runsCommand, dataCommand, serveCommand, trainCommand, pipelineCommand];

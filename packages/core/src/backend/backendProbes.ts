@@ -90,6 +90,17 @@ function probeTensorflowAddon(name: 'node-gpu' | 'node'): ProbeResult {
   };
 }
 
+function libraryDirs(): string[] {
+  const arch = process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
+  return [...(process.env.LD_LIBRARY_PATH ?? '').split(':'), `/usr/lib/${arch}`, `/lib/${arch}`, '/usr/lib64', '/usr/lib', '/usr/local/lib'];
+}
+
+// Dawn prints a warning to stderr when it cannot dlopen the Vulkan loader; checking first
+// keeps `auto` quiet on machines without one and gives a clearer reason.
+function vulkanLoaderPresent(): boolean {
+  return libraryDirs().some((d) => d && existsSync(join(d, 'libvulkan.so.1')));
+}
+
 function cudaRuntimePresent(): boolean {
   const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':'), '/usr/local/cuda/lib64', '/usr/lib/x86_64-linux-gnu'];
   return dirs.some((d) => d && existsSync(join(d, 'libcudart.so.11.0')));
@@ -100,6 +111,9 @@ async function probeWebgpu(): Promise<ProbeResult> {
   if (!packageDir('webgpu')) return { name, available: false, reason: "the optional 'webgpu' (Dawn) package is not installed" };
   if (!packageDir('@tensorflow/tfjs-backend-webgpu')) {
     return { name, available: false, reason: '@tensorflow/tfjs-backend-webgpu is not installed' };
+  }
+  if (process.platform === 'linux' && !vulkanLoaderPresent()) {
+    return { name, available: false, reason: 'no Vulkan loader (libvulkan.so.1) found, so Dawn cannot reach a GPU' };
   }
   let dawn: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
   try {
