@@ -18,8 +18,8 @@ export interface Fault {
   endpoint: string;
   /** How many requests it hits (default 1). */
   times?: number;
-  /** 'status': answer `status` without applying; 'drop': destroy the socket unapplied; 'applyThenDrop'/'applyThenStatus': apply, then fail. */
-  kind: 'status' | 'drop' | 'applyThenDrop' | 'applyThenStatus';
+  /** 'status': answer `status` without applying; 'drop': destroy the socket unapplied; 'hang': never answer; 'applyThenDrop'/'applyThenStatus': apply, then fail. */
+  kind: 'status' | 'drop' | 'hang' | 'applyThenDrop' | 'applyThenStatus';
   status?: number;
   retryAfter?: string;
 }
@@ -117,6 +117,8 @@ export class FakeMlflowServer {
         if (fault.times <= 0) this.faults.splice(faultIndex, 1);
       }
       if (fault?.kind === 'drop') return void req.socket.destroy();
+      // Never answers; stop() destroys the socket.
+      if (fault?.kind === 'hang') return;
       if (fault?.kind === 'status') {
         const headers: Record<string, string> = fault.retryAfter ? { 'Retry-After': fault.retryAfter } : {};
         return this.send(res, fault.status ?? 503, { error_code: fault.status === 429 ? 'REQUEST_LIMIT_EXCEEDED' : 'TEMPORARILY_UNAVAILABLE', message: 'injected' }, headers);

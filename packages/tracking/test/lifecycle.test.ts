@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 const tsx = createRequire(import.meta.url).resolve('tsx');
 const script = fileURLToPath(new URL('./signalChild.ts', import.meta.url));
 
-function runChild(root: string, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; runDir: string }> {
+function runChild(root: string, signal: NodeJS.Signals | 'exit'): Promise<{ code: number | null; signal: NodeJS.Signals | null; runDir: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--conditions=source', '--import', tsx, script, root, signal], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -42,4 +42,17 @@ describe('run lifecycle on signals', () => {
       }
     });
   }
+
+  it('delivers and finishes a run whose script ends without calling end()', async () => {
+    const root = join(await makeTempDir(), 'mlruns');
+    try {
+      const result = await runChild(root, 'exit');
+      expect(result.code).toBe(0);
+      const meta = parse(readFileSync(join(result.runDir, 'meta.yaml'), 'utf8'), { version: '1.1' });
+      expect(meta.status).toBe(3);
+      expect(readFileSync(join(result.runDir, 'metrics', 'loss'), 'utf8').trim().split('\n')).toHaveLength(3);
+    } finally {
+      await removeDir(join(root, '..'));
+    }
+  });
 });

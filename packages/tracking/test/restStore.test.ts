@@ -111,6 +111,26 @@ describe('RestStore against a loopback MLflow server', () => {
     server.faults.length = 0;
   });
 
+  it('times out a request that gets no answer, retries it, then reports the server unreachable', async () => {
+    const info = await newRun();
+    const slow = new RestStore({ uri: server.uri, retry: { ...FAST, maxRetries: 1, timeoutMs: 200 } });
+    server.faults.push({ endpoint: 'runs/get', kind: 'hang', times: 2 });
+    const start = Date.now();
+    const error = await slow.getRun(info.runId).catch((e) => e);
+    slow.close();
+    expect(Date.now() - start).toBeGreaterThanOrEqual(390);
+    expect(error).toBeInstanceOf(TrackingError);
+    expect(error.error_code).toBe('UNREACHABLE');
+    expect(server.count('runs/get')).toBe(2);
+    // A hung log-batch may have been applied: it is checked, not blindly resent.
+    server.faults.push({ endpoint: 'runs/log-batch', kind: 'hang' });
+    const fast = new RestStore({ uri: server.uri, retry: { ...FAST, timeoutMs: 200 } });
+    await fast.logBatch(info.runId, { metrics: [{ key: 'x', value: 1, timestamp: 1, step: 1 }], params: {}, tags: {} });
+    fast.close();
+    expect(server.runs.get(info.runId)!.metrics).toHaveLength(1);
+    expect(server.count('get-history')).toBe(1);
+  });
+
   it('never duplicates metric points when a log-batch is applied and the connection then drops', async () => {
     const info = await newRun();
     server.faults.push({ endpoint: 'runs/log-batch', kind: 'applyThenDrop' });
