@@ -1,3 +1,0 @@
-import { deeplineVitestConfig } from '@deepline/test-helpers/vitest';
-
-export default deeplineVitestConfig();
