@@ -49,12 +49,9 @@ describe('deepline tokenizer', () => {
   });
 
   it('reports usage and tokenizer errors clearly', () => {
-    expect(runCli(['tokenizer', 'frobnicate']).code).toBe(2);
     const noVocab = runCli(['tokenizer', 'train', join(dir, 'corpus'), '--out', join(dir, 'x')]);
     expect(noVocab.code).toBe(2);
     expect(noVocab.stderr).toContain('--vocab-size');
-    const badId = runCli(['tokenizer', 'decode', '--tokenizer', 'tiktoken:gpt2', '12', 'x']);
-    expect(badId.code).toBe(2);
     writeFileSync(join(dir, 'broken.json'), '{"model": {"type": "BPE", "vocab": {}, "merges": "nope"}}');
     const broken = runCli(['tokenizer', 'info', '--tokenizer', join(dir, 'broken.json')]);
     expect(broken.code).toBe(1);
