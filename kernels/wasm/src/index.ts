@@ -5,6 +5,7 @@ export { rmsNorm, rmsNormReference, type RmsNormOptions } from './ops/rmsNorm.js
 export { siluMul, siluMulReference, type SiluMulOptions } from './ops/siluMul.js';
 export { applyRope, ropeReference, ropeTables, type RopeOptions } from './ops/rope.js';
 export { attention, attentionReference, type AttentionOptions } from './ops/attention.js';
+export { FusedAdamOptimizer, type FusedAdamOptions } from './ops/fusedAdam.js';
 export { segmentSum, type SegmentSumOptions } from './ops/segmentSum.js';
 export { crossEntropy, crossEntropyReference, type CrossEntropyOptions } from './ops/crossEntropy.js';
 export {

@@ -13,6 +13,7 @@ export const KERNEL = {
   attentionGrad: 'DeeplineAttentionGrad',
   crossEntropy: 'DeeplineCrossEntropy',
   crossEntropyGrad: 'DeeplineCrossEntropyGrad',
+  adam: 'DeeplineAdam',
 } as const;
 
 type Info = tf.TensorInfo;
@@ -175,6 +176,19 @@ function crossEntropyGrad(args: KernelArgs): Info {
   return out;
 }
 
+/** One Adam step: inputs {value, grad, m, v}, attrs {lr, beta1, beta2, epsilon, step} → [value', m', v']. */
+function adam(args: KernelArgs): Info[] {
+  const { backend, instance, ptr } = wasmContext(args);
+  const { value, grad, m, v } = args.inputs as { value: Info; grad: Info; m: Info; v: Info };
+  const { lr, beta1, beta2, epsilon, step } = args.attrs as { lr: number; beta1: number; beta2: number; epsilon: number; step: number };
+  const outs = [value, m, v].map((t) => backend.makeOutput([...t.shape], 'float32'));
+  const [ow, om, ov] = outs.map(ptr) as [number, number, number];
+  const c1 = 1 / (1 - beta1 ** step);
+  const c2 = 1 / (1 - beta2 ** step);
+  instance.exports.adamStep(ptr(value), ptr(grad), ptr(m), ptr(v), ow, om, ov, sizeOf(value.shape), lr, beta1, beta2, epsilon, c1, c2);
+  return outs;
+}
+
 const kernel = (kernelName: string, kernelFunc: (args: KernelArgs) => Info | Info[]): tf.KernelConfig => ({
   kernelName,
   backendName: 'wasm',
@@ -193,5 +207,6 @@ export function fusedKernelConfigs(): tf.KernelConfig[] {
     kernel(KERNEL.attentionGrad, attentionGrad),
     kernel(KERNEL.crossEntropy, crossEntropy),
     kernel(KERNEL.crossEntropyGrad, crossEntropyGrad),
+    kernel(KERNEL.adam, adam),
   ];
 }

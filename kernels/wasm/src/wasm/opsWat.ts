@@ -318,8 +318,45 @@ function scaleCopy(): string {
     )})`;
 }
 
+/**
+ * adamStep: m' = b1·m + (1−b1)·g, v' = b2·v + (1−b2)·g², w' = w − lr·(m'·c1)/(sqrt(v'·c2) + eps)
+ * with c1 = 1/(1−b1^t), c2 = 1/(1−b2^t) (tfjs' Adam formula), into fresh outputs.
+ */
+function adam(): string {
+  const v4 = (name: string) => `(f32x4.splat (local.get $${name}))`;
+  const next = (k: string) =>
+    k === 'vec'
+      ? {
+          m: `(f32x4.add (f32x4.mul ${vload(at(get('m')))} ${v4('b1')}) (f32x4.mul ${vload(at(get('g')))} ${v4('a1')}))`,
+          v: `(f32x4.add (f32x4.mul ${vload(at(get('v')))} ${v4('b2')}) (f32x4.mul (f32x4.mul ${vload(at(get('g')))} ${vload(at(get('g')))}) ${v4('a2')}))`,
+        }
+      : {
+          m: `(f32.add (f32.mul ${fload(at(get('m')))} (local.get $b1)) (f32.mul ${fload(at(get('g')))} (local.get $a1)))`,
+          v: `(f32.add (f32.mul ${fload(at(get('v')))} (local.get $b2)) (f32.mul (f32.mul ${fload(at(get('g')))} ${fload(at(get('g')))}) (local.get $a2)))`,
+        };
+  const vec = next('vec');
+  const sca = next('scalar');
+  return `
+  (func (export "adamStep") (param $w i32) (param $g i32) (param $m i32) (param $v i32) (param $ow i32) (param $om i32) (param $ov i32)
+    (param $n i32) (param $lr f32) (param $b1 f32) (param $b2 f32) (param $eps f32) (param $c1 f32) (param $c2 f32)
+    (local $i i32) (local $a1 f32) (local $a2 f32) (local $mv v128) (local $vv v128) (local $ms f32) (local $vs f32)
+    (local.set $a1 (f32.sub (f32.const 1) (local.get $b1)))
+    (local.set $a2 (f32.sub (f32.const 1) (local.get $b2)))
+    ${forLanes(
+      get('n'),
+      `(local.set $mv ${vec.m}) (local.set $vv ${vec.v})
+      (v128.store ${at(get('om'))} (local.get $mv)) (v128.store ${at(get('ov'))} (local.get $vv))
+      (v128.store ${at(get('ow'))} (f32x4.sub ${vload(at(get('w')))} (f32x4.div (f32x4.mul ${v4('lr')} (f32x4.mul (local.get $mv) ${v4('c1')}))
+        (f32x4.add (f32x4.sqrt (f32x4.mul (local.get $vv) ${v4('c2')})) ${v4('eps')}))))`,
+      `(local.set $ms ${sca.m}) (local.set $vs ${sca.v})
+      (f32.store ${at(get('om'))} (local.get $ms)) (f32.store ${at(get('ov'))} (local.get $vs))
+      (f32.store ${at(get('ow'))} (f32.sub ${fload(at(get('w')))} (f32.div (f32.mul (local.get $lr) (f32.mul (local.get $ms) (local.get $c1)))
+        (f32.add (f32.sqrt (f32.mul (local.get $vs) (local.get $c2))) (local.get $eps)))))`,
+    )})`;
+}
+
 /** WAT of every fused kernel export. */
 export function opsWat(): string {
   labelCounter = 0;
-  return [expFunctions(), rmsNorm(), siluMul(), rope(), softmax(), segments(), scaleCopy()].join('\n');
+  return [expFunctions(), rmsNorm(), siluMul(), rope(), softmax(), segments(), scaleCopy(), adam()].join('\n');
 }

@@ -39,10 +39,10 @@ export default defineBenchSuite({
 
     await initBackend({ backend: 'wasm' });
     await unregisterWasmKernels();
-    const stock = trainTfjs(cfg, { steps: quick ? 2 : 4, warmup: 1 });
+    const stock = trainTfjs(cfg, { steps: quick ? 2 : 4, warmup: 1, fusedAdam: false });
     log(`tfjs-wasm stock: ${stock.tokensPerSecond.toFixed(0)} tokens/s (${describe(stock)})`);
     await registerWasmKernels();
-    const ours = trainTfjs(cfg, { steps, warmup });
+    const ours = trainTfjs(cfg, { steps, warmup, fusedAdam: true });
     log(`tfjs-wasm + deepline kernels: ${ours.tokensPerSecond.toFixed(0)} tokens/s (${describe(ours)}); ${(ours.tokensPerSecond / stock.tokensPerSecond).toFixed(1)}× stock`);
     await unregisterWasmKernels();
     log(`tensors alive after both runs: ${tf.memory().numTensors}`);

@@ -6,7 +6,7 @@ import { initBackend, tf } from '@deepline/core';
 import { registerWasmKernels } from '@deepline/kernels-wasm';
 import type { TrainBenchConfig } from './benchConfig.js';
 import { BenchModel } from './benchModel.js';
-import { tokenBatch } from './measureTfjs.js';
+import { benchOptimizer, tokenBatch } from './measureTfjs.js';
 
 interface WorkerInput {
   cfg: TrainBenchConfig;
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   if (input.kernels) await registerWasmKernels();
   const local = { ...cfg, batch: cfg.batch / world };
   const model = new BenchModel(local);
-  const optimizer = tf.train.adam(cfg.learningRate);
+  const optimizer = benchOptimizer(cfg, input.kernels);
   const names = [...model.params.keys()];
   const sizes = names.map((n) => model.params.get(n)!.size);
   const total = sizes.reduce((a, b) => a + b, 0);

@@ -1,4 +1,5 @@
 import { tf } from '@deepline/core';
+import { FusedAdamOptimizer } from '@deepline/kernels-wasm';
 import { BenchModel } from './benchModel.js';
 import type { TrainBenchConfig } from './benchConfig.js';
 
@@ -23,10 +24,15 @@ export function tokenBatch(cfg: TrainBenchConfig, step: number): tf.Tensor2D {
   return tf.tensor2d(data, [cfg.batch, cfg.seq + 1], 'int32');
 }
 
+/** Adam: deepline's fused optimizer when the kernels are in use, tf.train.adam otherwise. */
+export function benchOptimizer(cfg: TrainBenchConfig, fused: boolean): tf.Optimizer {
+  return fused ? new FusedAdamOptimizer({ learningRate: cfg.learningRate }) : tf.train.adam(cfg.learningRate);
+}
+
 /** Trains the bench model with Adam on the active backend; times `steps` after `warmup`. */
-export function trainTfjs(cfg: TrainBenchConfig, options: { steps: number; warmup: number }): TrainRun {
+export function trainTfjs(cfg: TrainBenchConfig, options: { steps: number; warmup: number; fusedAdam: boolean }): TrainRun {
   const model = new BenchModel(cfg);
-  const optimizer = tf.train.adam(cfg.learningRate);
+  const optimizer = benchOptimizer(cfg, options.fusedAdam);
   const vars = [...model.params.values()];
   const step = (i: number): number => {
     const tokens = tokenBatch(cfg, i);
