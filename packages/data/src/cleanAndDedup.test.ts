@@ -29,7 +29,7 @@ function nearCopy(doc: Document): Document {
 async function run(docs: Document[], workers: number) {
   const report = new DataReport();
   const out: Document[] = [];
-  for await (const d of cleanAndDedup({ documents: docs, workers, report, batchSize: 4 })) out.push(d);
+  for await (const d of cleanAndDedup({ documents: docs, workers, report, batchSize: 4, workerStartChars: 0, awaitWorkers: true })) out.push(d);
   return { out, report: report.toJSON() };
 }
 

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { validateConfig } from '@deepline/core';
-import { type Cleaner, createCleaner } from './clean/cleaner.js';
+import { Cleaner, createCleaner } from './clean/cleaner.js';
 import { type CleanConfigInput, type DedupConfig, type DedupConfigInput, dedupConfigSchema } from './config.js';
 import { type DedupKeys, Deduplicator } from './dedup/deduplicator.js';
 import { DataReport } from './report.js';
@@ -18,6 +18,14 @@ export interface CleanAndDedupOptions {
   tokenizer?: TextTokenizer;
   /** Worker threads for cleaning and hashing (default min(2, cores)); 0 runs everything on this thread. */
   workers?: number;
+  /**
+   * Characters processed on this thread before workers are started (default 8 M). Booting a
+   * worker (modules, language model) costs about a second of CPU, which only pays off on
+   * larger inputs; small runs therefore never start them.
+   */
+  workerStartChars?: number;
+  /** Wait for workers to boot once started instead of working on this thread meanwhile (default false). */
+  awaitWorkers?: boolean;
   /** Documents per worker batch (default 32). */
   batchSize?: number;
   report?: DataReport;
@@ -25,9 +33,9 @@ export interface CleanAndDedupOptions {
 
 /**
  * The default data chain: clean → dedup → (token length). Text stages and dedup hashing run in
- * worker threads; the dedup index and token-length control run here, in input order, so the
- * output is the same whatever the worker count. At most `2 × workers` batches are in flight,
- * which bounds memory.
+ * worker threads (and on this thread while they boot); the dedup index and token-length
+ * control run here, in input order, so the output is the same whatever the worker count. At
+ * most `2 × workers` batches are in flight, which bounds memory.
  */
 export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenerator<Document> {
   const report = options.report ?? new DataReport();
@@ -37,6 +45,8 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
   const tokenStage =
     options.clean === false ? undefined : await createCleaner({ config: options.clean, tokenizer: options.tokenizer, report, part: 'tokens' });
   const workers = options.workers ?? Math.min(2, availableParallelism());
+  const cleaner: Cleaner | undefined =
+    options.clean === false ? undefined : await createCleaner({ config: options.clean, part: 'text' });
   const finish = function* (doc: Document, keys: DedupKeys | undefined): Generator<Document> {
     if (dedup && !dedup.check(doc, keys)) return;
     const out = tokenStage && tokenStage.stages.length > 0 ? tokenStage.process(doc) : [doc];
@@ -45,33 +55,55 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
       yield d;
     }
   };
-  if (workers <= 0) {
-    const cleaner: Cleaner | undefined =
-      options.clean === false ? undefined : await createCleaner({ config: options.clean, report, part: 'text' });
-    for await (const doc of options.documents) {
-      for (const d of cleaner ? cleaner.process(doc) : [doc]) yield* finish(d, dedup?.keysFor(d.text));
+  /** The same work a worker does, on this thread. */
+  const runInline = (docs: Document[]): BatchResult => {
+    const batchReport = new DataReport({ maxSamples: report.maxSamples });
+    const batchCleaner = cleaner ? new Cleaner({ stages: cleaner.stages, report: batchReport }) : undefined;
+    const items: BatchResult['items'] = [];
+    for (const doc of docs) {
+      for (const d of batchCleaner ? batchCleaner.process(doc) : [doc]) {
+        const keys = dedup?.keysFor(d.text);
+        items.push({ doc: d, exact: keys?.exact, signature: keys?.signature });
+      }
     }
-    return;
-  }
-  const pool = await WorkerPool.start({ size: workers, init: { clean: options.clean ?? {}, dedup: dedupConfig } });
-  const inFlight: Array<Promise<BatchResult>> = [];
+    return { id: -1, items, stages: batchReport.toJSON().stages };
+  };
+  // Workers take a while to boot (each loads the language model); batches are processed here
+  // until they are ready, so small inputs do not wait for them and large ones lose nothing.
+  let pool: WorkerPool | undefined;
+  const startPool = () => {
+    pool = new WorkerPool({ size: workers, init: { clean: options.clean ?? {}, dedup: dedupConfig } });
+    pool.ready.catch((error: unknown) => {
+      // Robustness: without workers the run still completes on this thread; the report says why.
+      report.stage('workers').reasons[`start_failed: ${(error as Error).message}`] = 1;
+    });
+  };
+  const startAfter = options.workerStartChars ?? 8_000_000;
+  let charsSeen = 0;
+  const inFlight: Array<Promise<BatchResult> | BatchResult> = [];
   const batchSize = options.batchSize ?? 32;
   const drain = function* (result: BatchResult): Generator<Document> {
     report.mergeStages(result.stages);
     for (const item of result.items) yield* finish(item.doc, { exact: item.exact, signature: item.signature });
   };
+  const submit = (docs: Document[]) => inFlight.push(pool?.isReady ? pool.run(docs) : runInline(docs));
   try {
     let batch: Document[] = [];
     for await (const doc of options.documents) {
       batch.push(doc);
+      charsSeen += doc.text.length;
+      if (workers > 0 && !pool && charsSeen >= startAfter) {
+        startPool();
+        if (options.awaitWorkers) await pool!.ready.catch(() => undefined);
+      }
       if (batch.length < batchSize) continue;
-      inFlight.push(pool.run(batch));
+      submit(batch);
       batch = [];
-      if (inFlight.length >= workers * 2) yield* drain(await inFlight.shift()!);
+      if (inFlight.length >= Math.max(1, workers) * 2) yield* drain(await inFlight.shift()!);
     }
-    if (batch.length > 0) inFlight.push(pool.run(batch));
+    if (batch.length > 0) submit(batch);
     while (inFlight.length > 0) yield* drain(await inFlight.shift()!);
   } finally {
-    await pool.close();
+    await pool?.close();
   }
 }

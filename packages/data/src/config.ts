@@ -17,7 +17,7 @@ export const cleanConfigSchema = z.object({
       z.object({
         languages: z.array(z.string()).default(['en']),
         minScore: unit.default(0.65),
-        sampleChars: z.number().int().positive().default(4000),
+        sampleChars: z.number().int().positive().default(2000),
       }),
     ])
     .prefault({}),

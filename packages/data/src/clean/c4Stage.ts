@@ -24,7 +24,9 @@ export interface C4Options {
 }
 
 const END_PUNCT = ['.', '?', '!', '"', "'"];
-const POLICY = ['terms of use', 'privacy policy', 'cookie policy', 'uses cookies', 'use of cookies', 'use cookies'];
+const POLICY = /terms of use|privacy policy|cookie policy|uses cookies|use of cookies|use cookies/i;
+const LOREM = /lorem ipsum/i;
+const JAVASCRIPT = /javascript/i;
 const CITATION = /\[\d*\]|\[edit\]|\[citation needed\]/gi;
 
 /** Line-level C4 cleaning plus its document-level rejections. */
@@ -48,16 +50,15 @@ export function c4Stage(options: C4Options = {}): CleaningStage {
       for (const rawLine of doc.text.split('\n')) {
         let line = rawLine.trim();
         if (line === '') continue;
-        const lower = line.toLowerCase();
-        if (o.filterLoremIpsum && lower.includes('lorem ipsum')) return reject('c4_lorem_ipsum');
+        if (o.filterLoremIpsum && LOREM.test(line)) return reject('c4_lorem_ipsum');
         if (o.filterCurlyBracket && line.includes('{')) return reject('c4_curly_bracket');
         if (o.removeCitations) line = line.replace(CITATION, '');
         if (o.filterNoTerminalPunct && (!END_PUNCT.some((p) => line.endsWith(p)) || line.endsWith('...'))) continue;
-        const words = line.split(/\s+/);
-        if (words.length < o.minWordsPerLine) continue;
-        if (words.some((w) => w.length > o.maxWordLength)) continue;
-        if (o.filterJavascript && lower.includes('javascript')) continue;
-        if (o.filterPolicy && POLICY.some((p) => lower.includes(p))) continue;
+        const { words, longest } = wordShape(line);
+        if (words < o.minWordsPerLine) continue;
+        if (longest > o.maxWordLength) continue;
+        if (o.filterJavascript && JAVASCRIPT.test(line)) continue;
+        if (o.filterPolicy && POLICY.test(line)) continue;
         kept.push(line);
       }
       if (kept.length === 0) return reject('c4_no_lines_left');
@@ -69,8 +70,47 @@ export function c4Stage(options: C4Options = {}): CleaningStage {
   };
 }
 
-/** Sentences = runs ending in . ! or ? followed by whitespace or the end. */
+/** Sentences = runs of text ending in `.`, `!` or `?` (plus closing quotes) followed by whitespace or the end. Linear scan. */
 export function countSentences(text: string): number {
-  const matches = text.match(/[^.!?]*[^.!?\s][^.!?]*[.!?]+(?=\s|$|["'])/g);
-  return matches ? matches.length : 0;
+  let count = 0;
+  let hasContent = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46 || c === 33 || c === 63) {
+      let j = i + 1;
+      while (j < text.length && isTerminal(text.charCodeAt(j))) j++;
+      while (j < text.length && (text.charCodeAt(j) === 34 || text.charCodeAt(j) === 39)) j++;
+      if (hasContent && (j === text.length || isSpace(text.charCodeAt(j)))) {
+        count++;
+        hasContent = false;
+      }
+      i = j - 1;
+    } else if (!isSpace(c)) hasContent = true;
+  }
+  return count;
+}
+
+/** Word count and longest word of a line, without splitting it. */
+function wordShape(line: string): { words: number; longest: number } {
+  let words = 0;
+  let longest = 0;
+  let run = 0;
+  for (let i = 0; i <= line.length; i++) {
+    if (i === line.length || isSpace(line.charCodeAt(i))) {
+      if (run > 0) {
+        words++;
+        if (run > longest) longest = run;
+      }
+      run = 0;
+    } else run++;
+  }
+  return { words, longest };
+}
+
+function isTerminal(c: number): boolean {
+  return c === 46 || c === 33 || c === 63;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 10 || c === 9 || c === 13 || c === 12 || c === 11 || c === 0xa0;
 }

@@ -70,8 +70,9 @@ export interface CreateCleanerOptions {
 }
 
 /**
- * Builds the default chain in FineWeb order: normalize → invalid chars → language → Gopher
- * repetition → Gopher quality → C4 → FineWeb → PII → token length.
+ * Builds the default chain: normalize → invalid chars → Gopher repetition → Gopher quality →
+ * C4 → FineWeb → language → PII → token length (FineWeb's order, with language ID moved
+ * after the cheap filters).
  */
 export async function createCleaner(options: CreateCleanerOptions = {}): Promise<Cleaner> {
   const config: CleanConfig = validateConfig({ value: options.config ?? {}, schema: cleanConfigSchema, source: 'clean config' });
@@ -80,11 +81,13 @@ export async function createCleaner(options: CreateCleanerOptions = {}): Promise
   if (part !== 'tokens') {
     if (config.normalize) stages.push(normalizeStage(config.normalize));
     if (config.invalidChars) stages.push(invalidCharsStage(config.invalidChars));
-    if (config.language) stages.push(await languageStage(config.language));
     if (config.gopherRepetition) stages.push(gopherRepetitionStage(config.gopherRepetition));
     if (config.gopherQuality) stages.push(gopherQualityStage(config.gopherQuality));
     if (config.c4) stages.push(c4Stage(config.c4));
     if (config.fineweb) stages.push(finewebStage(config.fineweb));
+    // Language ID is the most expensive stage per document, so it runs on the survivors of the
+    // cheap rule-based filters (which never depend on it).
+    if (config.language) stages.push(await languageStage(config.language));
     if (config.pii) stages.push(piiStage(config.pii));
   }
   if (part !== 'text' && config.tokenLength) {

@@ -1,6 +1,6 @@
 import type { Document } from '../types.js';
 import { type CleaningStage, type StageResult, reject } from './stage.js';
-import { isSymbolWord, wordsOf } from './textStats.js';
+import { hasLetter, isSymbolWord, wordsOf } from './textStats.js';
 
 /** Gopher quality rules (Rae et al. 2021; datatrove GopherQualityFilter defaults). */
 export interface GopherQualityOptions {
@@ -19,7 +19,6 @@ export interface GopherQualityOptions {
 }
 
 const DEFAULT_STOP_WORDS = ['the', 'be', 'to', 'of', 'and', 'that', 'have', 'with'];
-const HAS_LETTER = /\p{L}/u;
 
 export function gopherQualityStage(options: GopherQualityOptions = {}): CleaningStage {
   const o = {
@@ -49,7 +48,7 @@ export function gopherQualityStage(options: GopherQualityOptions = {}): Cleaning
           nonSymbol++;
           nonSymbolChars += w.length;
         }
-        if (HAS_LETTER.test(w)) alpha++;
+        if (hasLetter(w)) alpha++;
         if (stop < o.minStopWords && stopWords.has(w.toLowerCase())) stop++;
       }
       if (nonSymbol < o.minDocWords) return reject('gopher_short_doc', `${nonSymbol} words`);

@@ -1,5 +1,6 @@
 import type { Document } from '../types.js';
 import { type CleaningStage, type StageResult, reject } from './stage.js';
+import { NgramTable } from './ngramTable.js';
 import { hashString, wordsOf } from './textStats.js';
 
 /** Gopher repetition thresholds (Rae et al. 2021, Table A1; datatrove defaults). */
@@ -56,12 +57,16 @@ export function gopherRepetitionStage(options: GopherRepetitionOptions = {}): Cl
         hashes[i] = hashString(words[i]!);
         lengths[i] = words[i]!.length;
       }
+      const maxN = Math.max(0, ...o.topNGrams.map(([n]) => n), ...o.dupNGrams.map(([n]) => n));
+      const prefix = new PrefixHashes(hashes, maxN);
       for (const [n, fraction] of o.topNGrams) {
-        const top = topDuplicateChars(hashes, lengths, n);
+        const top = topDuplicateChars(prefix, lengths, n);
         if (top / length > fraction) return reject(`top_${n}_gram`, (top / length).toFixed(3));
       }
+      const minDupN = Math.min(...o.dupNGrams.map(([n]) => n));
+      const repeated = o.dupNGrams.length > 0 ? repeatedStarts(prefix, words.length, minDupN) : new Uint8Array(0);
       for (const [n, fraction] of o.dupNGrams) {
-        const dup = allDuplicateChars(hashes, lengths, n);
+        const dup = allDuplicateChars(prefix, lengths, n, repeated);
         if (dup / length > fraction) return reject(`duplicated_${n}_n_grams`, (dup / length).toFixed(3));
       }
       return doc;
@@ -83,53 +88,99 @@ export function findDuplicates(items: string[]): { elements: number; chars: numb
   return { elements, chars };
 }
 
-// n-grams are keyed by two independent 32-bit hashes combined into one 52-bit number, so no
-// n-gram strings are built (the dominant cost in a naive port) and collisions are negligible.
-function ngramKey(hashes: Uint32Array, start: number, n: number): number {
-  let a = 0x9e3779b9;
-  let b = 0x85ebca6b;
-  for (let k = 0; k < n; k++) {
-    a = Math.imul(a ^ hashes[start + k]!, 0x01000193);
-    b = Math.imul((b + hashes[start + k]!) | 0, 0xcc9e2d51) ^ (b >>> 15);
+// n-grams are keyed by two independent polynomial hashes of the word hashes (64 bits in all),
+// read in O(1) from prefix sums, so no n-gram strings are built whatever n is.
+const BASE_A = 0x01000193;
+const BASE_B = 0x5bd1e995;
+const table = new NgramTable();
+
+/** Prefix hashes of a word-hash sequence: hash(i, n) = P[i+n] − P[i]·Bⁿ (mod 2³²). */
+class PrefixHashes {
+  readonly pa: Int32Array;
+  readonly pb: Int32Array;
+  private readonly powA: Int32Array;
+  private readonly powB: Int32Array;
+
+  constructor(hashes: Uint32Array, maxN: number) {
+    const len = hashes.length;
+    this.pa = new Int32Array(len + 1);
+    this.pb = new Int32Array(len + 1);
+    for (let i = 0; i < len; i++) {
+      this.pa[i + 1] = (Math.imul(this.pa[i]!, BASE_A) + hashes[i]!) | 0;
+      this.pb[i + 1] = (Math.imul(this.pb[i]!, BASE_B) + (hashes[i]! ^ 0x5555)) | 0;
+    }
+    this.powA = new Int32Array(maxN + 1);
+    this.powB = new Int32Array(maxN + 1);
+    this.powA[0] = 1;
+    this.powB[0] = 1;
+    for (let n = 1; n <= maxN; n++) {
+      this.powA[n] = Math.imul(this.powA[n - 1]!, BASE_A);
+      this.powB[n] = Math.imul(this.powB[n - 1]!, BASE_B);
+    }
   }
-  return (a >>> 0) * 0x100000 + ((b >>> 0) & 0xfffff);
+
+  a(i: number, n: number): number {
+    return (this.pa[i + n]! - Math.imul(this.pa[i]!, this.powA[n]!)) | 0;
+  }
+
+  b(i: number, n: number): number {
+    return (this.pb[i + n]! - Math.imul(this.pb[i]!, this.powB[n]!)) | 0;
+  }
 }
 
 /** Characters of the most frequent n-gram times its count (joined with spaces, as in Gopher). */
-function topDuplicateChars(hashes: Uint32Array, lengths: Uint32Array, n: number): number {
-  if (hashes.length < n) return 0;
-  const counts = new Map<number, number>();
-  let bestKey = -1;
+function topDuplicateChars(prefix: PrefixHashes, lengths: Uint32Array, n: number): number {
+  const count = lengths.length - n + 1;
+  if (count <= 0) return 0;
+  table.reset(count);
   let bestCount = 0;
   let bestStart = 0;
-  for (let i = 0; i + n <= hashes.length; i++) {
-    const key = ngramKey(hashes, i, n);
-    const c = (counts.get(key) ?? 0) + 1;
-    counts.set(key, c);
+  for (let i = 0; i < count; i++) {
+    const c = table.add(prefix.a(i, n), prefix.b(i, n));
     if (c > bestCount) {
       bestCount = c;
-      bestKey = key;
       bestStart = i;
     }
   }
-  if (bestKey === -1) return 0;
   let chars = n - 1;
   for (let k = 0; k < n; k++) chars += lengths[bestStart + k]!;
   return chars * bestCount;
 }
 
+/**
+ * Marks the positions whose `n`-gram occurs more than once in the document. An m-gram (m ≥ n)
+ * can only repeat where its leading n-gram repeats, which lets the duplicate scans below skip
+ * almost every position of ordinary prose.
+ */
+function repeatedStarts(prefix: PrefixHashes, words: number, n: number): Uint8Array {
+  const count = Math.max(0, words - n + 1);
+  const flags = new Uint8Array(count);
+  table.reset(count);
+  for (let i = 0; i < count; i++) table.add(prefix.a(i, n), prefix.b(i, n));
+  for (let i = 0; i < count; i++) if (table.count(prefix.a(i, n), prefix.b(i, n)) > 1) flags[i] = 1;
+  return flags;
+}
+
 /** Characters covered by repeated n-grams, skipping n words after each hit (Gopher's scan). */
-function allDuplicateChars(hashes: Uint32Array, lengths: Uint32Array, n: number): number {
-  const seen = new Set<number>();
+function allDuplicateChars(prefix: PrefixHashes, lengths: Uint32Array, n: number, repeated: Uint8Array): number {
+  const count = lengths.length - n + 1;
+  if (count <= 0) return 0;
+  table.reset(count);
   let chars = 0;
   let i = 0;
-  while (i + n <= hashes.length) {
-    const key = ngramKey(hashes, i, n);
-    if (seen.has(key)) {
+  while (i < count) {
+    // Unique leading 5-gram → this n-gram is unique: never seen before, never seen again.
+    if (repeated[i] === 0) {
+      i++;
+      continue;
+    }
+    const a = prefix.a(i, n);
+    const b = prefix.b(i, n);
+    if (table.has(a, b)) {
       for (let k = 0; k < n; k++) chars += lengths[i + k]!;
       i += n;
     } else {
-      seen.add(key);
+      table.add(a, b);
       i++;
     }
   }

@@ -7,7 +7,7 @@ export interface LanguageOptions {
   languages?: string[];
   /** Keep when the top label's probability exceeds this (default 0.65, as datatrove). */
   minScore?: number;
-  /** Only the first this-many characters are classified (default 4000) — fastText's score saturates long before. */
+  /** Only the first this-many characters are classified (default 2000) — fastText's score saturates long before. */
   sampleChars?: number;
 }
 
@@ -44,7 +44,7 @@ export function loadLanguageModel(): Promise<FastTextLike> {
 export async function languageStage(options: LanguageOptions = {}): Promise<CleaningStage> {
   const wanted = new Set(options.languages ?? ['en']);
   const minScore = options.minScore ?? 0.65;
-  const sample = options.sampleChars ?? 4000;
+  const sample = options.sampleChars ?? 2000;
   const model = await loadLanguageModel();
   return {
     name: 'language',

@@ -11,10 +11,24 @@ export function wordsOf(text: string): string[] {
 }
 
 const PUNCT_OR_SYMBOL = /^[\p{P}\p{S}]+$/u;
+const LETTER = /\p{L}/u;
 
 /** True when a word is made only of punctuation/symbol characters. */
 export function isSymbolWord(word: string): boolean {
+  const c = word.charCodeAt(0);
+  // ASCII letters and digits settle it without a Unicode regex.
+  if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57)) return false;
   return PUNCT_OR_SYMBOL.test(word);
+}
+
+/** True when a word contains at least one letter (any script). */
+export function hasLetter(word: string): boolean {
+  for (let i = 0; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) return true;
+    if (c >= 128) return LETTER.test(word);
+  }
+  return false;
 }
 
 /** 32-bit FNV-1a of a string's UTF-16 code units, mixed with a murmur finaliser. */

@@ -1,3 +1,7 @@
+import { fmix32, hashString } from '../clean/textStats.js';
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
 const NON_ASCII = /[^\x00-\x7f]/;
 
 /**
@@ -7,11 +11,13 @@ const NON_ASCII = /[^\x00-\x7f]/;
  */
 export function dedupWords(text: string): string[] {
   let t = text.toLowerCase();
-  if (NON_ASCII.test(t)) t = t.normalize('NFD').replace(/\p{M}+/gu, '');
-  return t
-    .replace(/\d+/g, '0')
-    .split(/[^\p{L}\p{N}]+/u)
-    .filter((w) => w.length > 0);
+  const ascii = !NON_ASCII.test(t);
+  if (!ascii) t = t.normalize('NFD').replace(/\p{M}+/gu, '');
+  // Digit runs are folded first so that "1999" and "2024" are the same token "0".
+  const parts = t.replace(/[0-9]+/g, '0').split(ascii ? /[^a-z0-9]+/ : /[^\p{L}\p{N}]+/u);
+  if (parts.length > 0 && parts[0] === '') parts.shift();
+  if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
+  return parts;
 }
 
 /** Two 32-bit hashes of a string packed into one exactly-representable 52-bit number. */
@@ -32,7 +38,52 @@ export function hash52(text: string): number {
   return (a >>> 0) * 0x100000 + ((b >>> 0) & 0xfffff);
 }
 
-/** Key for exact dedup: the normalised word sequence, hashed. */
+/**
+ * Hashes of {@link dedupWords}(text), each equal to `hashString(word)`. ASCII text (the common
+ * case) is scanned once by char code without building any substring.
+ */
+export function dedupWordHashes(text: string): Uint32Array {
+  if (NON_ASCII.test(text)) return Uint32Array.from(dedupWords(text), (w) => hashString(w));
+  const out = new Uint32Array((text.length >> 1) + 1);
+  let n = 0;
+  let h = FNV_OFFSET;
+  let inWord = false;
+  let inDigits = false;
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c >= 65 && c <= 90) c |= 32;
+    if (c >= 97 && c <= 122) {
+      h = Math.imul(h ^ c, FNV_PRIME);
+      inWord = true;
+      inDigits = false;
+    } else if (c >= 48 && c <= 57) {
+      if (!inDigits) h = Math.imul(h ^ 48, FNV_PRIME);
+      inWord = true;
+      inDigits = true;
+    } else {
+      if (inWord) out[n++] = fmix32(h);
+      h = FNV_OFFSET;
+      inWord = false;
+      inDigits = false;
+    }
+  }
+  if (inWord) out[n++] = fmix32(h);
+  return out.subarray(0, n);
+}
+
+/** Key for exact dedup: the normalised word sequence, as a 52-bit hash of its word hashes. */
+export function exactKeyFromHashes(hashes: Uint32Array): number {
+  let a = 0x811c9dc5 ^ hashes.length;
+  let b = 0x9747b28c;
+  for (let i = 0; i < hashes.length; i++) {
+    a = Math.imul(a ^ hashes[i]!, 0x01000193);
+    b = Math.imul((b + hashes[i]!) | 0, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  return (fmix32(a) >>> 0) * 0x100000 + (fmix32(b) & 0xfffff);
+}
+
+/** Key for exact dedup of a text. */
 export function exactKey(text: string): number {
-  return hash52(dedupWords(text).join(' '));
+  return exactKeyFromHashes(dedupWordHashes(text));
 }

@@ -1,7 +1,7 @@
 import { DataError } from '../errors.js';
 import type { DataReport } from '../report.js';
 import type { Document } from '../types.js';
-import { exactKey } from './dedupText.js';
+import { dedupWordHashes, exactKeyFromHashes } from './dedupText.js';
 import { type MinHashOptions, type MinHasher, createMinHasher } from './minhash.js';
 
 export interface DedupOptions {
@@ -15,7 +15,7 @@ export interface DedupOptions {
 /** Hashes computed for one document (in a worker or inline) before the index decides. */
 export interface DedupKeys {
   exact?: number;
-  signature?: Uint32Array;
+  signature?: Int32Array;
 }
 
 /**
@@ -49,7 +49,8 @@ export class Deduplicator {
 
   /** The hashes this deduplicator needs for `text` (pure; safe to compute in another thread). */
   keysFor(text: string): DedupKeys {
-    return { exact: this.exact ? exactKey(text) : undefined, signature: this.hasher?.signature(text) };
+    const hashes = dedupWordHashes(text);
+    return { exact: this.exact ? exactKeyFromHashes(hashes) : undefined, signature: this.hasher?.signatureOfHashes(hashes) };
   }
 
   /** Decides one document: true keeps it (and remembers it), false drops it. */
@@ -85,7 +86,7 @@ export class Deduplicator {
     return this.kept;
   }
 
-  private findMatch(bandKeys: number[], signature: Uint32Array): number | undefined {
+  private findMatch(bandKeys: number[], signature: Int32Array): number | undefined {
     const k = signature.length;
     for (let b = 0; b < bandKeys.length; b++) {
       const other = this.buckets[b]!.get(bandKeys[b]!);
@@ -100,7 +101,7 @@ export class Deduplicator {
     return undefined;
   }
 
-  private remember(bandKeys: number[], signature: Uint32Array): void {
+  private remember(bandKeys: number[], signature: Int32Array): void {
     const index = this.storedCount++;
     if (this.verify !== null) {
       const k = signature.length;

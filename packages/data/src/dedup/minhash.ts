@@ -1,7 +1,7 @@
 import { SeededRandom } from '@deepline/core';
 import { DataError } from '../errors.js';
-import { fmix32, hashString } from '../clean/textStats.js';
-import { dedupWords } from './dedupText.js';
+import { fmix32 } from '../clean/textStats.js';
+import { dedupWordHashes } from './dedupText.js';
 
 /** MinHash-LSH parameters. Defaults follow datatrove/FineWeb: word 5-grams, 14 bands × 8 rows. */
 export interface MinHashOptions {
@@ -19,9 +19,11 @@ export interface MinHasher {
   readonly bands: number;
   readonly rows: number;
   /** Signature of a text, or undefined when the text has no words. */
-  signature(text: string): Uint32Array | undefined;
+  signature(text: string): Int32Array | undefined;
+  /** Signature from precomputed {@link dedupWordHashes}. */
+  signatureOfHashes(wordHashes: Uint32Array): Int32Array | undefined;
   /** One 52-bit key per band. */
-  bandKeys(signature: Uint32Array): number[];
+  bandKeys(signature: Int32Array): number[];
 }
 
 /**
@@ -42,8 +44,8 @@ export function createMinHasher(options: MinHashOptions = {}): MinHasher {
   }
   const k = bands * rows;
   const rng = new SeededRandom(options.seed ?? 1);
-  const mulA = new Uint32Array(k);
-  const xorB = new Uint32Array(k);
+  const mulA = new Int32Array(k);
+  const xorB = new Int32Array(k);
   for (let i = 0; i < k; i++) {
     mulA[i] = rng.nextUint32() | 1;
     xorB[i] = rng.nextUint32();
@@ -52,27 +54,38 @@ export function createMinHasher(options: MinHashOptions = {}): MinHasher {
     ngram,
     bands,
     rows,
-    signature(text: string): Uint32Array | undefined {
-      const words = dedupWords(text);
-      if (words.length === 0) return undefined;
-      const wordHashes = new Uint32Array(words.length);
-      for (let i = 0; i < words.length; i++) wordHashes[i] = hashString(words[i]!);
-      const sig = new Uint32Array(k).fill(0xffffffff);
-      const shingles = Math.max(1, words.length - ngram + 1);
-      const width = Math.min(ngram, words.length);
+    signature(text: string): Int32Array | undefined {
+      return this.signatureOfHashes(dedupWordHashes(text));
+    },
+    signatureOfHashes(wordHashes: Uint32Array): Int32Array | undefined {
+      if (wordHashes.length === 0) return undefined;
+      // Signed 32-bit minima: the order differs from unsigned, but any fixed order is a valid
+      // permutation, and int32 keeps the hot loop free of float conversions.
+      const sig = new Int32Array(k);
+      const shingles = Math.max(1, wordHashes.length - ngram + 1);
+      const width = Math.min(ngram, wordHashes.length);
+      const xs = new Int32Array(shingles);
       for (let s = 0; s < shingles; s++) {
         let h = 0x27d4eb2f;
         for (let j = 0; j < width; j++) h = Math.imul(h ^ wordHashes[s + j]!, 0x01000193) + j;
-        const x = fmix32(h);
-        for (let i = 0; i < k; i++) {
-          let y = Math.imul(x ^ xorB[i]!, mulA[i]!);
-          y = (y ^ (y >>> 16)) >>> 0;
-          if (y < sig[i]!) sig[i] = y;
+        xs[s] = fmix32(h);
+      }
+      // Function-major loop: the shingle array streams through while a, b and the running
+      // minimum stay in registers.
+      for (let i = 0; i < k; i++) {
+        const a = mulA[i]!;
+        const b = xorB[i]!;
+        let m = 0x7fffffff;
+        for (let s = 0; s < shingles; s++) {
+          let y = Math.imul(xs[s]! ^ b, a);
+          y ^= y >>> 16;
+          if (y < m) m = y;
         }
+        sig[i] = m;
       }
       return sig;
     },
-    bandKeys(sig: Uint32Array): number[] {
+    bandKeys(sig: Int32Array): number[] {
       const keys: number[] = [];
       for (let b = 0; b < bands; b++) {
         let h1 = 0x9e3779b9 ^ b;

@@ -15,6 +15,6 @@ export interface BatchRequest {
 
 export interface BatchResult {
   id: number;
-  items: Array<{ doc: Document; exact?: number; signature?: Uint32Array }>;
+  items: Array<{ doc: Document; exact?: number; signature?: Int32Array }>;
   stages: StageStats[];
 }

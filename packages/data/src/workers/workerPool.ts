@@ -30,43 +30,59 @@ function workerEntry(): { script: URL | string; eval: boolean; execArgv?: string
 export class WorkerPool {
   private readonly slots: Slot[] = [];
   private nextId = 0;
+  /** Resolves when every worker has built its chain; rejects if one fails to start. */
+  readonly ready: Promise<void>;
+  private readyFlag = false;
 
-  private constructor() {}
-
-  /** Starts `size` workers and waits until each has built its cleaning chain. */
-  static async start(options: { size: number; init: WorkerInit }): Promise<WorkerPool> {
-    const pool = new WorkerPool();
+  /** Starts `size` workers at once; use {@link ready} (or {@link isReady}) before {@link run}. */
+  constructor(options: { size: number; init: WorkerInit }) {
     const entry = workerEntry();
-    await Promise.all(
-      Array.from({ length: options.size }, async () => {
-        const worker = new Worker(entry.script, { eval: entry.eval, workerData: options.init, execArgv: entry.execArgv });
-        const slot: Slot = { worker, busy: 0, pending: new Map() };
-        pool.slots.push(slot);
-        await new Promise<void>((resolve, reject) => {
-          const onFirst = (message: { ready?: boolean; error?: string }) => {
-            worker.off('message', onFirst);
-            if (message.ready) resolve();
-            else reject(new DataError(`worker failed to start: ${message.error}`, { code: 'WORKER', context: {} }));
-          };
-          worker.on('message', onFirst);
-          worker.once('error', reject);
-        });
-        worker.on('message', (result: BatchResult) => {
-          const waiter = slot.pending.get(result.id);
-          if (!waiter) return;
-          slot.pending.delete(result.id);
-          slot.busy--;
-          waiter.resolve(result);
-        });
+    const boots = Array.from({ length: options.size }, () => {
+      const worker = new Worker(entry.script, { eval: entry.eval, workerData: options.init, execArgv: entry.execArgv });
+      const slot: Slot = { worker, busy: 0, pending: new Map() };
+      this.slots.push(slot);
+      return new Promise<void>((resolve, reject) => {
+        const onFirst = (message: { ready?: boolean; error?: string }) => {
+          worker.off('message', onFirst);
+          if (message.ready) {
+            worker.on('message', (result: BatchResult) => {
+              const waiter = slot.pending.get(result.id);
+              if (!waiter) return;
+              slot.pending.delete(result.id);
+              slot.busy--;
+              waiter.resolve(result);
+            });
+            resolve();
+          } else reject(new DataError(`worker failed to start: ${message.error}`, { code: 'WORKER', context: {} }));
+        };
+        worker.on('message', onFirst);
+        worker.once('error', reject);
         worker.on('error', (error) => {
           for (const waiter of slot.pending.values()) waiter.reject(error);
           slot.pending.clear();
         });
-      }),
-    ).catch(async (error) => {
+      });
+    });
+    this.ready = Promise.all(boots).then(() => {
+      this.readyFlag = true;
+    });
+    // Callers that never wait for readiness (e.g. closing early) must not see an unhandled rejection.
+    this.ready.catch(() => undefined);
+  }
+
+  get isReady(): boolean {
+    return this.readyFlag;
+  }
+
+  /** Starts a pool and waits until it is ready. */
+  static async start(options: { size: number; init: WorkerInit }): Promise<WorkerPool> {
+    const pool = new WorkerPool(options);
+    try {
+      await pool.ready;
+    } catch (error) {
       await pool.close();
       throw error;
-    });
+    }
     return pool;
   }
 
@@ -81,6 +97,7 @@ export class WorkerPool {
     });
   }
 
+  /** Terminates every worker (also ones still booting). */
   async close(): Promise<void> {
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
