@@ -1,3 +1,3 @@
 import { deeplineVitestConfig } from '@deepline/test-helpers/vitest';
 
-export default deeplineVitestConfig();
+export default deeplineVitestConfig({ test: { globalSetup: ['src/testing/globalSetup.ts'] } });
