@@ -143,13 +143,16 @@ def main():
 
     first = [step(i) for i in range(args.warmup)][0] if args.warmup else float("nan")
     start = time.perf_counter()
+    cpu_start = time.process_time()
     last = float("nan")
     for i in range(args.steps):
         last = step(args.warmup + i)
     ms = (time.perf_counter() - start) * 1000 / args.steps
+    cpu_ms = (time.process_time() - cpu_start) * 1000 / args.steps
     params = sum(p.numel() for p in model.parameters())
     print(json.dumps({
         "tokensPerSecond": cfg["batch"] * cfg["seq"] * 1000 / ms,
+        "tokensPerCpuSecond": cfg["batch"] * cfg["seq"] * 1000 / cpu_ms,
         "msPerStep": ms,
         "firstLoss": first,
         "finalLoss": last,

@@ -14,7 +14,9 @@ function initParams(cfg: TrainBenchConfig, seed: number): Params {
   const add = (name: string, shape: number[], init: 'normal' | 'ones') => {
     const size = shape.reduce((a, b) => a * b, 1);
     const data = init === 'ones' ? new Float32Array(size).fill(1) : rng.normalArray(size, 0.02);
-    params.set(name, tf.variable(tf.tensor(data, shape), true, name));
+    const initial = tf.tensor(data, shape);
+    params.set(name, tf.variable(initial, true, name));
+    initial.dispose(); // the variable keeps its own reference to the buffer
   };
   const { dModel: d, heads: h, kvRank, vocab, mlpHidden, experts, expertHidden } = cfg;
   add('embed', [vocab, d], 'normal');

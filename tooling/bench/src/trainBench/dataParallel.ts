@@ -53,6 +53,8 @@ export async function trainDataParallel(
   return {
     tokensPerSecond: (cfg.batch * cfg.seq * 1000) / ms,
     msPerStep: ms,
+    // Worker threads share the process CPU clock; per-rank CPU time is not separated here.
+    tokensPerCpuSecond: Number.NaN,
     finalLoss: results.reduce((a, r) => a + r.finalLoss, 0) / world,
     firstLoss: Number.NaN,
     replicasInSync: checksums.every((c) => c === checksums[0]),

@@ -7,6 +7,11 @@ import type { TrainBenchConfig } from './benchConfig.js';
 export interface TrainRun {
   tokensPerSecond: number;
   msPerStep: number;
+  /**
+   * Tokens per second of process CPU time (user + system, all threads): far less sensitive
+   * than wall time to other load on a shared machine.
+   */
+  tokensPerCpuSecond: number;
   /** Loss after the last timed step (a sanity check that training ran). */
   finalLoss: number;
   firstLoss: number;
@@ -45,10 +50,14 @@ export function trainTfjs(cfg: TrainBenchConfig, options: { steps: number; warmu
     let firstLoss = Number.NaN;
     for (let i = 0; i < options.warmup; i++) firstLoss = step(i);
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
     let finalLoss = Number.NaN;
     for (let i = 0; i < options.steps; i++) finalLoss = step(options.warmup + i);
     const ms = (performance.now() - start) / options.steps;
-    return { tokensPerSecond: (cfg.batch * cfg.seq * 1000) / ms, msPerStep: ms, finalLoss, firstLoss };
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuMs = (cpu.user + cpu.system) / 1000 / options.steps;
+    const tokens = cfg.batch * cfg.seq * 1000;
+    return { tokensPerSecond: tokens / ms, tokensPerCpuSecond: tokens / cpuMs, msPerStep: ms, finalLoss, firstLoss };
   } finally {
     optimizer.dispose();
     model.dispose();
