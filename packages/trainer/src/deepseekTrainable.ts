@@ -27,7 +27,7 @@ export function deepseekTrainable(model: DeepseekModel): TrainableModel {
       const out = model.forward(tokens, {
         training: options.training,
         collectRouting: options.collectRouting,
-        mtp: options.training,
+        mtp: options.mtp,
       });
       const result: TrainForwardOutput = { logits: out.logits };
       if (out.mtpLogits) result.mtpLogits = out.mtpLogits;

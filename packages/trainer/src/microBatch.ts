@@ -68,6 +68,7 @@ export function microBatchGradients(options: MicroBatchOptions): MicroBatchResul
       const out = model.forward(inputs, {
         training: true,
         collectRouting: true,
+        mtp: options.mtpLambda > 0,
         recompute: options.recompute,
         rng: options.rng,
       });

@@ -7,6 +7,8 @@ export interface TrainForwardOptions {
   training: boolean;
   /** Whether MoE layers must report their routing (balance loss, bias update, load logging). */
   collectRouting: boolean;
+  /** Whether MTP logits are wanted (training with λ > 0). */
+  mtp: boolean;
   /** Recompute each block's activations during backprop instead of keeping them. */
   recompute: boolean;
   /** The run's checkpointed random stream, for models that draw randomness while training. */

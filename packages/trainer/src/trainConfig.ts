@@ -250,8 +250,12 @@ export async function runTraining(options: RunTrainingOptions): Promise<FitSumma
         seq_len: config.data.seqLen,
       },
     });
-    if (options.resume) await trainer.resume(await resolveResume(options.resume));
-    return await trainer.fit();
+    try {
+      if (options.resume) await trainer.resume(await resolveResume(options.resume));
+      return await trainer.fit();
+    } finally {
+      trainer.dispose();
+    }
   } finally {
     model.dispose();
   }

@@ -177,6 +177,11 @@ export class Trainer {
     this.tracker = options.tracker ?? noopTracker;
   }
 
+  /** Frees the optimizer's moment tensors (the model belongs to the caller). */
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+
   /** Completed steps (skipped ones included). */
   get currentStep(): number {
     return this.step;
@@ -304,6 +309,7 @@ export class Trainer {
         const out = this.model.forward(inputs, {
           training: false,
           collectRouting: false,
+          mtp: false,
           recompute: false,
           rng: this.rng,
         });

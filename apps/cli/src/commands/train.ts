@@ -1,4 +1,5 @@
 import { createLogger, initBackend, parseBackendChoice } from '@deepline/core';
+import { registerWasmKernels } from '@deepline/kernels-wasm';
 import { withTracker } from '@deepline/tracking';
 import { type FitSummary, type TrainConfig, loadTrainConfig, runTraining } from '@deepline/trainer';
 import { type Command, UsageError, parseFlags } from '../command.js';
@@ -18,6 +19,8 @@ export const trainCommand: Command = {
     const config = await loadTrainConfig(values.config);
     const backend = values.backend === undefined ? undefined : parseBackendChoice(values.backend, '--backend');
     const logger = createLogger({ scope: 'train', stream: stderr });
+    // deepline's wasm kernels (GEMM BatchMatMul, fused ops) apply only if wasm is selected.
+    await registerWasmKernels();
     await initBackend({ backend, logger });
     const train = (tracker?: Parameters<typeof runTraining>[0]['tracker']) =>
       runTraining({ config, resume: values.resume, tracker, logger, progress: { stream: stderr } });

@@ -117,7 +117,7 @@ export class TinyMoeLm implements TrainableModel {
       };
       out.routing = [record];
     }
-    if (this.config.mtp && options.training && s > 1) {
+    if (this.config.mtp && options.mtp && s > 1) {
       // MTP depth 1: position i combines h_i with the embedding of token i+1 and predicts token i+2.
       const hh = tf.slice(tf.reshape(normed, [b, s, d]), [0, 0, 0], [b, s - 1, d]);
       const next = tf.slice(tf.reshape(emb, [b, s, d]), [0, 1, 0], [b, s - 1, d]);
