@@ -1,5 +1,11 @@
-export { registerWasmKernels, unregisterWasmKernels, wasmKernelPack, WASM_KERNEL_PACK } from './registerWasmKernels.js';
-export { relaxedSimdSupported } from './wasm/kernelModule.js';
+export {
+  registerWasmKernels,
+  unregisterWasmKernels,
+  wasmKernelPack,
+  WASM_KERNEL_PACK,
+  type RegisterWasmKernelsOptions,
+} from './registerWasmKernels.js';
+export { relaxedSimdSupported, usesFma, type RelaxedSimdMode } from './wasm/kernelModule.js';
 export { KernelsError, type KernelsErrorContext } from './errors.js';
 export { rmsNorm, rmsNormReference, type RmsNormOptions } from './ops/rmsNorm.js';
 export { siluMul, siluMulReference, type SiluMulOptions } from './ops/siluMul.js';

@@ -3,7 +3,7 @@ import { batchMatMulKernel } from './kernels/batchMatMul.js';
 import { dispatchKernelConfigs } from './kernels/dispatchKernels.js';
 import { fusedKernelConfigs } from './kernels/fusedKernels.js';
 import { quantKernelConfigs } from './kernels/quantKernels.js';
-import { kernelInstance } from './wasm/kernelModule.js';
+import { type RelaxedSimdMode, kernelInstance, setRelaxedSimdMode } from './wasm/kernelModule.js';
 import type { WasmBackend } from './wasm/wasmBackend.js';
 
 /** Name of the kernel pack in core's registry. */
@@ -28,12 +28,23 @@ export function wasmKernelPack(): KernelPack {
 
 let registered = false;
 
+/** Options of {@link registerWasmKernels}. */
+export interface RegisterWasmKernelsOptions {
+  /**
+   * Fused multiply-add GEMM through relaxed SIMD: 'auto' (default) where the runtime
+   * validates it without flags; 'enable' also switches V8's flag on under Node 20; 'off'.
+   * Decided once, when the kernel module is first compiled.
+   */
+  relaxedSimd?: RelaxedSimdMode;
+}
+
 /**
  * Registers deepline's wasm kernels into core's registry. They are applied at once if the
  * wasm backend is active, otherwise when `initBackend({backend: 'wasm'})` selects it.
  * Idempotent.
  */
-export async function registerWasmKernels(): Promise<void> {
+export async function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): Promise<void> {
+  if (options.relaxedSimd) setRelaxedSimdMode(options.relaxedSimd);
   if (registered) return;
   await registerKernelPack(wasmKernelPack());
   registered = true;

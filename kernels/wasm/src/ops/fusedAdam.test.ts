@@ -13,7 +13,7 @@ async function train(backend: 'cpu' | 'wasm', make: () => tf.Optimizer): Promise
   const target = tf.tensor(seededFloats(37, 2), [37]);
   const optimizer = make();
   for (let step = 0; step < 6; step++) {
-    tf.dispose(optimizer.minimize(() => tf.sum(tf.mul(tf.square(tf.sub(w, target)), tf.range(1, 38))), true));
+    tf.dispose(optimizer.minimize(() => tf.sum(tf.mul(tf.square(tf.sub(w, target)), tf.range(1, 38))) as tf.Scalar, true) ?? []);
   }
   const out = new Float32Array(await w.data());
   tf.dispose([w, target]);
@@ -35,7 +35,7 @@ describe('FusedAdamOptimizer', () => {
   it('round-trips its state through getWeights/setWeights', async () => {
     await tf.setBackend('wasm');
     const w = tf.variable(tf.tensor1d([1, -2, 3]), true, 'adam-state-w');
-    const loss = () => tf.sum(tf.mul(tf.square(w), tf.tensor1d([1, 2, 3])));
+    const loss = () => tf.sum(tf.mul(tf.square(w), tf.tensor1d([1, 2, 3]))) as tf.Scalar;
     const first = new FusedAdamOptimizer({ learningRate: 0.1 });
     first.minimize(loss);
     const snapshot = w.clone();

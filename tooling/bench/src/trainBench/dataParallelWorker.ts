@@ -39,7 +39,7 @@ function barrier(): void {
 async function main(): Promise<void> {
   const { cfg, rank, world } = input;
   await initBackend({ backend: 'wasm' });
-  if (input.kernels) await registerWasmKernels();
+  if (input.kernels) await registerWasmKernels({ relaxedSimd: 'enable' });
   const local = { ...cfg, batch: cfg.batch / world };
   const model = new BenchModel(local);
   const optimizer = benchOptimizer(cfg, input.kernels);
