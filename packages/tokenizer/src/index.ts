@@ -1,46 +1,46 @@
+export type { AddedTokenSpec } from './addedTokens.js';
+export { BYTE_TO_CHAR, byteLevelToBytes, bytesToByteLevel } from './byteLevel.js';
 export {
-  Tokenizer,
-  StreamDecoder,
-  type EncodeOptions,
-  type DecodeOptions,
-  type Encoding,
-  type SpecialSelection,
-  type TokenizerMeta,
-  type TokenizerParts,
-} from './tokenizer.js';
+  type ChatMessage,
+  DEEPSEEK_CHAT_TEMPLATE,
+  DEEPSEEK_SPECIAL_TOKENS,
+  type RenderChatOptions,
+  renderChatTemplate,
+} from './chatTemplate.js';
 export { TokenizerError, type TokenizerErrorContext } from './errors.js';
-export { parseTokenizerJson, tokenizerToJson, type ParseTokenizerJsonOptions } from './hfJson.js';
+export { type ParseTokenizerJsonOptions, parseTokenizerJson, tokenizerToJson } from './hfJson.js';
+export {
+  CL100K_PATTERN,
+  compilePattern,
+  DEEPSEEK_PATTERNS,
+  GPT2_PATTERN,
+  NAMED_PATTERNS,
+  O200K_PATTERN,
+  translatePattern,
+} from './pattern.js';
 export {
   loadTiktoken,
-  tiktokenFromRankData,
-  tiktokenFromRawRanks,
   TIKTOKEN_ENCODINGS,
   type TiktokenEncodingName,
   type TiktokenOptions,
   type TiktokenRankData,
+  tiktokenFromRankData,
+  tiktokenFromRawRanks,
 } from './tiktoken.js';
 export {
-  GPT2_PATTERN,
-  CL100K_PATTERN,
-  O200K_PATTERN,
-  DEEPSEEK_PATTERNS,
-  NAMED_PATTERNS,
-  translatePattern,
-  compilePattern,
-} from './pattern.js';
-export type { AddedTokenSpec } from './addedTokens.js';
-export { BYTE_TO_CHAR, bytesToByteLevel, byteLevelToBytes } from './byteLevel.js';
-export { encodeUtf8, decodeUtf8 } from './utf8.js';
+  type DecodeOptions,
+  type EncodeOptions,
+  type Encoding,
+  type SpecialSelection,
+  StreamDecoder,
+  Tokenizer,
+  type TokenizerMeta,
+  type TokenizerParts,
+} from './tokenizer.js';
 export {
-  trainBpe,
   preTokenizerForPattern,
   type TrainBpeOptions,
   type TrainProgress,
+  trainBpe,
 } from './trainer.js';
-export {
-  renderChatTemplate,
-  DEEPSEEK_CHAT_TEMPLATE,
-  DEEPSEEK_SPECIAL_TOKENS,
-  type ChatMessage,
-  type RenderChatOptions,
-} from './chatTemplate.js';
+export { decodeUtf8, encodeUtf8 } from './utf8.js';

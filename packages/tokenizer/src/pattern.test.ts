@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { TokenizerError } from './errors.js';
 import { CL100K_PATTERN, compilePattern, translatePattern } from './pattern.js';
 
-const split = (pattern: string, text: string) => [...text.matchAll(compilePattern(pattern))].map((m) => m[0]);
+const split = (pattern: string, text: string) =>
+  [...text.matchAll(compilePattern(pattern))].map((m) => m[0]);
 
 describe('translatePattern', () => {
   it('expands (?i:...) into explicit case classes', () => {
@@ -31,7 +32,17 @@ describe('translatePattern', () => {
   });
 
   it('splits cl100k text as tiktoken does', () => {
-    expect(split(CL100K_PATTERN, "I'm 12345 ok!!\n\n  x")).toEqual(['I', "'m", ' ', '123', '45', ' ok', '!!\n\n', ' ', ' x']);
+    expect(split(CL100K_PATTERN, "I'm 12345 ok!!\n\n  x")).toEqual([
+      'I',
+      "'m",
+      ' ',
+      '123',
+      '45',
+      ' ok',
+      '!!\n\n',
+      ' ',
+      ' x',
+    ]);
   });
 
   it('rejects broken patterns with a TokenizerError naming the pattern', () => {

@@ -1,38 +1,38 @@
 /**
  * Cache from a pre-token (a range of the input string) to its token ids that hashes the
- * characters in place: a hit costs no string allocation and no Map lookup. Cleared whole
- * when full, which keeps memory bounded and the common words hot again within one text.
+ * characters in place: a hit costs no string allocation and no Map lookup. Each slot is
+ * four adjacent int32s (hash, length|count, key offset, id or value offset) so a lookup
+ * touches one cache line plus the key bytes. Cleared whole when full, which bounds memory.
  */
 export class PieceCache {
   private readonly bits: number;
-  private readonly slotHash: Int32Array;
-  /** 0 = empty; else key length. */
-  private readonly slotLen: Int32Array;
-  private readonly slotKey: Int32Array;
-  private readonly slotValue: Int32Array;
-  private readonly slotCount: Int32Array;
-  private keys: Uint16Array;
-  private values: Int32Array;
+  /** Per slot: [hash, (keyLength << 16) | idCount (0 = empty), keyOffset, id (count 1) or valueOffset]. */
+  private readonly slots: Int32Array;
+  private readonly keys: Uint16Array;
+  private readonly values: Int32Array;
   private keyTop = 0;
   private valueTop = 0;
   private used = 0;
 
-  constructor(bits = 17, keyPool = 1 << 21, valuePool = 1 << 20) {
+  constructor(bits = 17, keyPool = 1 << 21, valuePool = 1 << 19) {
     this.bits = bits;
-    const n = 1 << bits;
-    this.slotHash = new Int32Array(n);
-    this.slotLen = new Int32Array(n);
-    this.slotKey = new Int32Array(n);
-    this.slotValue = new Int32Array(n);
-    this.slotCount = new Int32Array(n);
+    this.slots = new Int32Array(4 << bits);
     this.keys = new Uint16Array(keyPool);
     this.values = new Int32Array(valuePool);
   }
 
-  /** Hash of text[start, end) (FNV-1a over UTF-16 code units). */
+  /**
+   * Hash of text[start, end) from its length and four sampled code units: cheap, and the
+   * full comparison on lookup settles the rare collisions.
+   */
   static hash(text: string, start: number, end: number): number {
-    let h = 0x811c9dc5 | 0;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    const len = end - start;
+    let h = Math.imul(len, 0x01000193) ^ text.charCodeAt(start);
+    h = Math.imul(h, 0x01000193) ^ text.charCodeAt(end - 1);
+    if (len > 2) {
+      h = Math.imul(h, 0x01000193) ^ text.charCodeAt(start + 1);
+      h = Math.imul(h, 0x01000193) ^ text.charCodeAt(start + (len >> 1));
+    }
     return h;
   }
 
@@ -40,25 +40,25 @@ export class PieceCache {
   get(text: string, start: number, end: number, hash: number, out: number[]): boolean {
     const len = end - start;
     const mask = (1 << this.bits) - 1;
-    let slot = (Math.imul(hash, 0x9e3779b1) >>> (32 - this.bits)) & mask;
+    const slots = this.slots;
     const keys = this.keys;
+    let slot = Math.imul(hash, 0x9e3779b1) >>> (32 - this.bits);
     for (;;) {
-      const l = this.slotLen[slot]!;
-      if (l === 0) return false;
-      if (l === len && this.slotHash[slot] === hash) {
-        const k = this.slotKey[slot]!;
-        let same = true;
-        for (let i = 0; i < len; i++) {
-          if (keys[k + i] !== text.charCodeAt(start + i)) {
-            same = false;
-            break;
+      const p = slot << 2;
+      const meta = slots[p + 1]!;
+      if (meta === 0) return false;
+      if (meta >>> 16 === len && slots[p] === hash) {
+        const k = slots[p + 2]!;
+        let i = 0;
+        while (i < len && keys[k + i] === text.charCodeAt(start + i)) i++;
+        if (i === len) {
+          const count = meta & 0xffff;
+          if (count === 1) out.push(slots[p + 3]!);
+          else {
+            const v = slots[p + 3]!;
+            const values = this.values;
+            for (let j = 0; j < count; j++) out.push(values[v + j]!);
           }
-        }
-        if (same) {
-          const v = this.slotValue[slot]!;
-          const c = this.slotCount[slot]!;
-          const values = this.values;
-          for (let i = 0; i < c; i++) out.push(values[v + i]!);
           return true;
         }
       }
@@ -70,23 +70,31 @@ export class PieceCache {
   set(text: string, start: number, end: number, hash: number, ids: number[], from: number): void {
     const len = end - start;
     const count = ids.length - from;
-    if (len === 0 || len > 256 || count > 256) return;
-    if (this.used * 2 >= 1 << this.bits || this.keyTop + len > this.keys.length || this.valueTop + count > this.values.length) this.clear();
+    if (len === 0 || count === 0 || len > 1024 || count > 1024) return;
+    if (
+      this.used * 2 >= 1 << this.bits ||
+      this.keyTop + len > this.keys.length ||
+      this.valueTop + count > this.values.length
+    )
+      this.clear();
     const mask = (1 << this.bits) - 1;
-    let slot = (Math.imul(hash, 0x9e3779b1) >>> (32 - this.bits)) & mask;
-    while (this.slotLen[slot] !== 0) slot = (slot + 1) & mask;
-    this.slotHash[slot] = hash;
-    this.slotLen[slot] = len;
-    this.slotKey[slot] = this.keyTop;
-    this.slotValue[slot] = this.valueTop;
-    this.slotCount[slot] = count;
+    let slot = Math.imul(hash, 0x9e3779b1) >>> (32 - this.bits);
+    while (this.slots[(slot << 2) + 1] !== 0) slot = (slot + 1) & mask;
+    const p = slot << 2;
+    this.slots[p] = hash;
+    this.slots[p + 1] = (len << 16) | count;
+    this.slots[p + 2] = this.keyTop;
     for (let i = 0; i < len; i++) this.keys[this.keyTop++] = text.charCodeAt(start + i);
-    for (let i = from; i < ids.length; i++) this.values[this.valueTop++] = ids[i]!;
+    if (count === 1) this.slots[p + 3] = ids[from]!;
+    else {
+      this.slots[p + 3] = this.valueTop;
+      for (let i = from; i < ids.length; i++) this.values[this.valueTop++] = ids[i]!;
+    }
     this.used++;
   }
 
   clear(): void {
-    this.slotLen.fill(0);
+    this.slots.fill(0);
     this.keyTop = 0;
     this.valueTop = 0;
     this.used = 0;

@@ -1,5 +1,5 @@
 import { fieldError } from './errors.js';
-import { GPT2_PATTERN, compilePattern, escapeRegExp } from './pattern.js';
+import { compilePattern, escapeRegExp, GPT2_PATTERN } from './pattern.js';
 
 export type SplitBehavior =
   | 'Removed'

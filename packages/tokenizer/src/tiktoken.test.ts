@@ -39,7 +39,8 @@ describe.each(['cl100k_base', 'o200k_base'] as const)('%s matches tiktoken', (na
 
   it('is token-for-token identical to js-tiktoken on a deterministic SOTU sample', () => {
     // Every 12th address (~0.9 MB): js-tiktoken runs at ~2.5 MB/s, the whole corpus is in the parity bench.
-    for (let i = 0; i < docs.length; i += 12) expect(ours.encode(docs[i]!)).toEqual(js.encode(docs[i]!));
+    for (let i = 0; i < docs.length; i += 12)
+      expect(ours.encode(docs[i]!)).toEqual(js.encode(docs[i]!));
   });
 
   it('is identical to js-tiktoken and tiktoken (wasm) on adversarial and random strings', () => {
@@ -57,8 +58,23 @@ describe.each(['cl100k_base', 'o200k_base'] as const)('%s matches tiktoken', (na
   });
 
   it('decodes back to the input, and round-trips lone surrogates and invalid bytes', () => {
-    for (const s of [...ADVERSARIAL, '\ud800x', 'a\udc00', '\udfff\ud800']) expect(ours.decode(ours.encode(s, asText))).toBe(s);
-    const bytes = Uint8Array.of(0x66, 0xff, 0xc3, 0x28, 0xe2, 0x82, 0xf0, 0x9f, 0x98, 0x80, 0xed, 0xa0, 0x80);
+    for (const s of [...ADVERSARIAL, '\ud800x', 'a\udc00', '\udfff\ud800'])
+      expect(ours.decode(ours.encode(s, asText))).toBe(s);
+    const bytes = Uint8Array.of(
+      0x66,
+      0xff,
+      0xc3,
+      0x28,
+      0xe2,
+      0x82,
+      0xf0,
+      0x9f,
+      0x98,
+      0x80,
+      0xed,
+      0xa0,
+      0x80,
+    );
     expect(ours.decodeBytes(ours.encode(bytes))).toEqual(bytes);
   });
 
@@ -67,7 +83,9 @@ describe.each(['cl100k_base', 'o200k_base'] as const)('%s matches tiktoken', (na
     expect(() => ours.encode(text)).toThrow(TokenizerError);
     expect(() => ours.encode(text)).toThrow(/disallowed special token "<\|endoftext\|>"/);
     expect(ours.encode(text, { allowedSpecial: 'all' })).toEqual(js.encode(text, 'all'));
-    expect(ours.encode(text, { allowedSpecial: ['<|endoftext|>'] })).toEqual(js.encode(text, ['<|endoftext|>']));
+    expect(ours.encode(text, { allowedSpecial: ['<|endoftext|>'] })).toEqual(
+      js.encode(text, ['<|endoftext|>']),
+    );
     expect(ours.encode(text, asText)).toEqual(js.encode(text, [], []));
     expect(ours.eosTokenId).toBe(ours.specialTokens['<|endoftext|>']);
   });
@@ -120,7 +138,10 @@ describe('rank file formats and errors', () => {
     expect(e2?.message).toMatch(/line 2: invalid base64/);
     const e3 = await bad('z.json', '{"pat_str": "\\\\s+", "special_tokens": {}, "bpe_ranks": 5}');
     expect(e3?.context.field).toBe('bpe_ranks');
-    const e4 = await bad('w.json', '{"pat_str": "(", "special_tokens": {}, "bpe_ranks": "! 0 IQ=="}');
+    const e4 = await bad(
+      'w.json',
+      '{"pat_str": "(", "special_tokens": {}, "bpe_ranks": "! 0 IQ=="}',
+    );
     expect(e4?.message).toMatch(/byte 0 has no rank/);
     const e5 = await bad('v.json', '{not json');
     expect(e5?.code).toBe('TOKENIZER_BAD_JSON');

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { AddedTokenSpec } from './addedTokens.js';
-import { TokenizerError, fieldError } from './errors.js';
+import { fieldError, TokenizerError } from './errors.js';
 import { PairTable } from './pairTable.js';
 import { GPT2_PATTERN, O200K_PATTERN } from './pattern.js';
 import { Tokenizer } from './tokenizer.js';

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DEEPSEEK_CHAT_TEMPLATE, DEEPSEEK_SPECIAL_TOKENS, renderChatTemplate } from './chatTemplate.js';
+import {
+  DEEPSEEK_CHAT_TEMPLATE,
+  DEEPSEEK_SPECIAL_TOKENS,
+  renderChatTemplate,
+} from './chatTemplate.js';
 import { TokenizerError } from './errors.js';
 import { ADVERSARIAL, sotuDocs } from './testing/corpus.js';
 import { trainBpe } from './trainer.js';
@@ -7,7 +11,11 @@ import { trainBpe } from './trainer.js';
 const texts = sotuDocs().slice(0, 3);
 
 describe('Tokenizer', async () => {
-  const tok = await trainBpe({ texts, vocabSize: 1500, specialTokens: [...DEEPSEEK_SPECIAL_TOKENS] });
+  const tok = await trainBpe({
+    texts,
+    vocabSize: 1500,
+    specialTokens: [...DEEPSEEK_SPECIAL_TOKENS],
+  });
 
   it('batch-encodes like encode', () => {
     expect(tok.encodeBatch(ADVERSARIAL)).toEqual(ADVERSARIAL.map((s) => tok.encode(s)));
@@ -62,7 +70,9 @@ describe('Tokenizer', async () => {
     const text = 'a<｜User｜>b';
     expect(tok.encode(text, { allowedSpecial: 'none' })).not.toContain(3);
     expect(tok.decode(tok.encode(text, { allowedSpecial: 'none' }))).toBe(text);
-    expect(() => tok.encode(text, { allowedSpecial: 'none', disallowedSpecial: 'all' })).toThrow(/disallowed special token/);
+    expect(() => tok.encode(text, { allowedSpecial: 'none', disallowedSpecial: 'all' })).toThrow(
+      /disallowed special token/,
+    );
   });
 
   it('renders the built-in DeepSeek template like DeepSeek-V3’s own template', () => {
@@ -73,11 +83,15 @@ describe('Tokenizer', async () => {
       { role: 'user', content: 'Bye' },
     ];
     const builtIn = tok.applyChatTemplate(messages, { addGenerationPrompt: true });
-    expect(builtIn).toBe('<｜begin▁of▁sentence｜>You are terse.<｜User｜>Hi<｜Assistant｜>Hello.<｜end▁of▁sentence｜><｜User｜>Bye<｜Assistant｜>');
+    expect(builtIn).toBe(
+      '<｜begin▁of▁sentence｜>You are terse.<｜User｜>Hi<｜Assistant｜>Hello.<｜end▁of▁sentence｜><｜User｜>Bye<｜Assistant｜>',
+    );
     const ids = tok.encode(builtIn);
     expect(ids[0]).toBe(tok.bosTokenId);
     expect(ids.filter((id) => id === tok.tokenToId('<｜User｜>'))).toHaveLength(2);
-    expect(renderChatTemplate(DEEPSEEK_CHAT_TEMPLATE, messages.slice(1, 2), { bosToken: '<s>' })).toBe('<s><｜User｜>Hi');
+    expect(
+      renderChatTemplate(DEEPSEEK_CHAT_TEMPLATE, messages.slice(1, 2), { bosToken: '<s>' }),
+    ).toBe('<s><｜User｜>Hi');
     expect(() => renderChatTemplate('{% if %}', messages)).toThrow(/chat template failed/);
   });
 });

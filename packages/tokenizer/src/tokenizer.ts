@@ -1,16 +1,17 @@
 import { AddedTokenMatcher, type AddedTokenSpec } from './addedTokens.js';
 import { BpeModel } from './bpeModel.js';
+import { byteLevelToBytes, bytesToByteLevel } from './byteLevel.js';
 import {
   type ChatMessage,
   DEEPSEEK_CHAT_TEMPLATE,
   type RenderChatOptions,
   renderChatTemplate,
 } from './chatTemplate.js';
-import { byteLevelToBytes, bytesToByteLevel } from './byteLevel.js';
 import { TokenizerError } from './errors.js';
-import { type NormalizeFn, compileNormalizer } from './normalizer.js';
+import { compileNormalizer, type NormalizeFn } from './normalizer.js';
 import type { PairTable } from './pairTable.js';
-import { type SingleTemplate, compilePostProcessor } from './postProcessor.js';
+import { escapeRegExp } from './pattern.js';
+import { compilePostProcessor, type SingleTemplate } from './postProcessor.js';
 import { type FastSplit, PreTokenizer } from './preTokenizer.js';
 import { decodeUtf8, encodeUtf8, incompleteTail } from './utf8.js';
 
@@ -87,6 +88,9 @@ export class Tokenizer {
   private readonly specialIds: Set<number>;
   private readonly specialContents: string[];
   private tokenIndex?: Map<string, number>;
+  private allSpecialsRegex?: RegExp;
+  /** Whether some added token is not special (those always match, whatever the policy). */
+  private readonly hasPlainAdded: boolean;
 
   constructor(parts: TokenizerParts) {
     this.parts = parts;
@@ -113,6 +117,7 @@ export class Tokenizer {
     this.vocabSize = this.idBytes.length;
     this.specialIds = new Set(parts.addedTokens.filter((t) => t.special).map((t) => t.id));
     this.specialContents = parts.addedTokens.filter((t) => t.special).map((t) => t.content);
+    this.hasPlainAdded = parts.addedTokens.some((t) => !t.special);
   }
 
   /** Loads a tokenizer.json file, or a directory holding tokenizer.json (+ tokenizer_config.json). */
@@ -247,15 +252,20 @@ export class Tokenizer {
     this.checkDisallowed(text, options, allow);
     const useTemplate = this.template !== undefined && options.addSpecialTokens !== false;
     if (useTemplate) this.pushSpecials(this.template!.prefix, ids, offsets, 0);
-    this.added.split(
-      text,
-      allow,
-      (start, end) => this.encodeSegment(text, start, end, escaped, ids, offsets),
-      (token, start, end) => {
-        ids.push(token.id);
-        offsets?.push(start, end);
-      },
-    );
+    const allowed = options.allowedSpecial ?? this.parts.defaults.allowedSpecial;
+    if (allowed === 'none' && !this.hasPlainAdded) {
+      // Nothing can match as an added token: skip the scan for them.
+      if (text.length > 0) this.encodeSegment(text, 0, text.length, escaped, ids, offsets);
+    } else
+      this.added.split(
+        text,
+        allow,
+        (start, end) => this.encodeSegment(text, start, end, escaped, ids, offsets),
+        (token, start, end) => {
+          ids.push(token.id);
+          offsets?.push(start, end);
+        },
+      );
     if (useTemplate) this.pushSpecials(this.template!.suffix, ids, offsets, text.length);
   }
 
@@ -286,9 +296,24 @@ export class Tokenizer {
   ): void {
     const disallowed = options.disallowedSpecial ?? this.parts.defaults.disallowedSpecial;
     if (disallowed === 'none' || this.specialContents.length === 0) return;
-    const list =
-      disallowed === 'all' ? this.specialContents.filter((c) => !allow(c)) : [...disallowed];
-    const found = AddedTokenMatcher.findAny(text, list);
+    let found: { content: string; index: number } | undefined;
+    const allowed = options.allowedSpecial ?? this.parts.defaults.allowedSpecial;
+    if (disallowed === 'all' && allowed === 'none') {
+      // The default for tiktoken encodings: every special is disallowed; reuse one regex.
+      this.allSpecialsRegex ??= new RegExp(
+        [...this.specialContents]
+          .sort((a, b) => b.length - a.length)
+          .map(escapeRegExp)
+          .join('|'),
+        'u',
+      );
+      const m = this.allSpecialsRegex.exec(text);
+      if (m) found = { content: m[0], index: m.index };
+    } else {
+      const list =
+        disallowed === 'all' ? this.specialContents.filter((c) => !allow(c)) : [...disallowed];
+      found = AddedTokenMatcher.findAny(text, list);
+    }
     if (found) {
       throw new TokenizerError(
         `text contains the disallowed special token ${JSON.stringify(found.content)} at ${found.index}; pass allowedSpecial to encode it as a token, or disallowedSpecial: 'none' to encode it as text`,
@@ -360,10 +385,12 @@ export class Tokenizer {
       if (keepGaps && a > prev) this.encodeGap(sub, prev, a, start, escaped, ids, offsets);
       const first = ids.length;
       model.encodeKey(piece, false, escaped, ids);
-      if (offsets) this.pieceOffsets(sub, a, a + piece.length, false, escaped, ids, first, offsets, start);
+      if (offsets)
+        this.pieceOffsets(sub, a, a + piece.length, false, escaped, ids, first, offsets, start);
       prev = a + piece.length;
     }
-    if (keepGaps && prev < sub.length) this.encodeGap(sub, prev, sub.length, start, escaped, ids, offsets);
+    if (keepGaps && prev < sub.length)
+      this.encodeGap(sub, prev, sub.length, start, escaped, ids, offsets);
   }
 
   /**

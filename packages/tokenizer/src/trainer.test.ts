@@ -59,7 +59,8 @@ describe('trainBpe against HF tokenizers on SOTU', () => {
     const file = join(dir, 'hf.json');
     hf.save(file);
     const loaded = await Tokenizer.fromFile(file);
-    for (const s of [...held.slice(0, 3), ...ADVERSARIAL]) expect(loaded.encode(s)).toEqual((await hf.encode(s)).getIds());
+    for (const s of [...held.slice(0, 3), ...ADVERSARIAL])
+      expect(loaded.encode(s)).toEqual((await hf.encode(s)).getIds());
   });
 });
 
@@ -76,13 +77,23 @@ describe('trainBpe options', () => {
     expect(await a.toJSON()).toEqual(await b.toJSON());
     expect(seen.some((p) => p.phase === 'merge')).toBe(true);
     const last = seen[seen.length - 1]!;
-    expect(last).toMatchObject({ phase: 'done', texts: 4, merges: 1200 - 256, targetMerges: 1200 - 256 });
+    expect(last).toMatchObject({
+      phase: 'done',
+      texts: 4,
+      merges: 1200 - 256,
+      targetMerges: 1200 - 256,
+    });
   });
 
   it('reserves special tokens first, never merges across them, and encodes them as single ids', async () => {
     const specials = ['<｜begin▁of▁sentence｜>', '<｜end▁of▁sentence｜>', '<pad>'];
     const texts = small.map((d) => `${specials[0]}${d}${specials[1]}`);
-    const tok = await trainBpe({ texts, vocabSize: 800, specialTokens: specials, pattern: 'deepseek' });
+    const tok = await trainBpe({
+      texts,
+      vocabSize: 800,
+      specialTokens: specials,
+      pattern: 'deepseek',
+    });
     expect(tok.specialTokens).toEqual({ [specials[0]!]: 0, [specials[1]!]: 1, '<pad>': 2 });
     expect(tok.bosTokenId).toBe(0);
     expect(tok.eosTokenId).toBe(1);
@@ -98,16 +109,29 @@ describe('trainBpe options', () => {
     const all = await trainBpe({ texts: small, vocabSize: 50_000 });
     expect(rare.vocabSize).toBeLessThan(all.vocabSize);
     let words = 0;
-    const bounded = await trainBpe({ texts: docs.slice(0, 40), vocabSize: 600, maxWords: 2000, onProgress: (p) => (words = Math.max(words, p.words)) });
+    const bounded = await trainBpe({
+      texts: docs.slice(0, 40),
+      vocabSize: 600,
+      maxWords: 2000,
+      onProgress: (p) => (words = Math.max(words, p.words)),
+    });
     expect(words).toBeLessThanOrEqual(2000);
     expect(bounded.vocabSize).toBe(600);
     for (const s of ADVERSARIAL) expect(bounded.decode(bounded.encode(s))).toBe(s);
   });
 
   it('rejects bad options with the field named', async () => {
-    await expect(trainBpe({ texts: small, vocabSize: 100 })).rejects.toThrow(/vocabSize must be an integer ≥ 256/);
-    await expect(trainBpe({ texts: small, vocabSize: 300, specialTokens: ['a', 'a'] })).rejects.toMatchObject({ context: { field: 'specialTokens' } });
-    await expect(trainBpe({ texts: small, vocabSize: 300, pattern: '(' })).rejects.toBeInstanceOf(TokenizerError);
-    await expect(trainBpe({ texts: [42 as unknown as string], vocabSize: 300 })).rejects.toMatchObject({ context: { field: 'texts' } });
+    await expect(trainBpe({ texts: small, vocabSize: 100 })).rejects.toThrow(
+      /vocabSize must be an integer ≥ 256/,
+    );
+    await expect(
+      trainBpe({ texts: small, vocabSize: 300, specialTokens: ['a', 'a'] }),
+    ).rejects.toMatchObject({ context: { field: 'specialTokens' } });
+    await expect(trainBpe({ texts: small, vocabSize: 300, pattern: '(' })).rejects.toBeInstanceOf(
+      TokenizerError,
+    );
+    await expect(
+      trainBpe({ texts: [42 as unknown as string], vocabSize: 300 }),
+    ).rejects.toMatchObject({ context: { field: 'texts' } });
   });
 });

@@ -22,7 +22,10 @@ describe('utf8', () => {
     const lenient = new TextDecoder('utf-8');
     for (let k = 0; k < 300; k++) {
       // random bytes biased to UTF-8 lead/continuation bytes, avoiding ED A0..BF (WTF-8 surrogates)
-      const bytes = Uint8Array.from({ length: 1 + (next() % 12) }, () => [0x41, 0x80, 0xbf, 0xc3, 0xe2, 0xf0, 0x9f, 0xff, 0xc0, 0xf4, 0x90][next() % 11]!);
+      const bytes = Uint8Array.from(
+        { length: 1 + (next() % 12) },
+        () => [0x41, 0x80, 0xbf, 0xc3, 0xe2, 0xf0, 0x9f, 0xff, 0xc0, 0xf4, 0x90][next() % 11]!,
+      );
       expect(decodeUtf8(bytes)).toBe(lenient.decode(bytes));
     }
   });

