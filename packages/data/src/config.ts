@@ -6,10 +6,22 @@ const unit = z.number().min(0).max(1);
 /** Every cleaning stage's options; `false` switches a stage off. Defaults = the FineWeb-style chain. */
 export const cleanConfigSchema = z.object({
   normalize: z
-    .union([off, z.object({ form: z.enum(['NFC', 'NFKC', 'NFD', 'NFKD']).default('NFC'), whitespace: z.boolean().default(true) })])
+    .union([
+      off,
+      z.object({
+        form: z.enum(['NFC', 'NFKC', 'NFD', 'NFKD']).default('NFC'),
+        whitespace: z.boolean().default(true),
+      }),
+    ])
     .prefault({}),
   invalidChars: z
-    .union([off, z.object({ keepPunctuation: z.boolean().default(true), maxRemovedFraction: unit.default(0.1) })])
+    .union([
+      off,
+      z.object({
+        keepPunctuation: z.boolean().default(true),
+        maxRemovedFraction: unit.default(0.1),
+      }),
+    ])
     .prefault({}),
   language: z
     .union([

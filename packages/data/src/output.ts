@@ -5,13 +5,17 @@ import { dirname } from 'node:path';
 import type { Document } from './types.js';
 
 /** Writes documents as JSON Lines (`{id, text, ...meta}`), respecting stream backpressure. Returns the count. */
-export async function writeJsonl(options: { documents: AsyncIterable<Document> | Iterable<Document>; path: string }): Promise<number> {
+export async function writeJsonl(options: {
+  documents: AsyncIterable<Document> | Iterable<Document>;
+  path: string;
+}): Promise<number> {
   await mkdir(dirname(options.path), { recursive: true });
   const out = createWriteStream(options.path);
   let n = 0;
   try {
     for await (const doc of options.documents) {
-      if (!out.write(`${JSON.stringify({ id: doc.id, text: doc.text, ...doc.meta })}\n`)) await once(out, 'drain');
+      if (!out.write(`${JSON.stringify({ id: doc.id, text: doc.text, ...doc.meta })}\n`))
+        await once(out, 'drain');
       n++;
     }
   } finally {
@@ -38,7 +42,14 @@ export async function computeStats(options: {
   documents: AsyncIterable<Document> | Iterable<Document>;
   tokenizer?: { encode(text: string): ArrayLike<number> };
 }): Promise<CorpusStats> {
-  const s: CorpusStats = { documents: 0, chars: 0, bytes: 0, words: 0, lines: 0, length: { min: 0, median: 0, p90: 0, max: 0 } };
+  const s: CorpusStats = {
+    documents: 0,
+    chars: 0,
+    bytes: 0,
+    words: 0,
+    lines: 0,
+    length: { min: 0, median: 0, p90: 0, max: 0 },
+  };
   const sample: number[] = [];
   let min = Number.POSITIVE_INFINITY;
   let max = 0;
@@ -58,7 +69,8 @@ export async function computeStats(options: {
     if (options.tokenizer) tokens += options.tokenizer.encode(doc.text).length;
   }
   sample.sort((a, b) => a - b);
-  const q = (p: number) => (sample.length ? sample[Math.min(sample.length - 1, Math.floor(p * sample.length))]! : 0);
+  const q = (p: number) =>
+    sample.length ? sample[Math.min(sample.length - 1, Math.floor(p * sample.length))]! : 0;
   s.length = { min: s.documents ? min : 0, median: q(0.5), p90: q(0.9), max };
   if (options.tokenizer) s.tokens = tokens;
   return s;

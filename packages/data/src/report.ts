@@ -37,7 +37,12 @@ export interface StageStats {
 export interface DataReportJSON {
   input: { files: number; records: number; bytes: number };
   output: { documents: number; chars: number };
-  corrupt: { total: number; byKind: Record<string, number>; records: CorruptRecord[]; unlisted: number };
+  corrupt: {
+    total: number;
+    byKind: Record<string, number>;
+    records: CorruptRecord[];
+    unlisted: number;
+  };
   stages: StageStats[];
   elapsedMs: number;
 }
@@ -108,7 +113,8 @@ export class DataReport {
   reject(stage: StageStats, id: string, reason: string, detail?: string): void {
     stage.dropped++;
     stage.reasons[reason] = (stage.reasons[reason] ?? 0) + 1;
-    if (stage.samples.length < this.maxSamples) stage.samples.push(detail ? { id, reason, detail } : { id, reason });
+    if (stage.samples.length < this.maxSamples)
+      stage.samples.push(detail ? { id, reason, detail } : { id, reason });
   }
 
   /** Adds stage counters computed elsewhere (e.g. in a worker thread). */
@@ -119,8 +125,10 @@ export class DataReport {
       mine.output += other.output;
       mine.dropped += other.dropped;
       mine.modified += other.modified;
-      for (const [reason, count] of Object.entries(other.reasons)) mine.reasons[reason] = (mine.reasons[reason] ?? 0) + count;
-      for (const sample of other.samples) if (mine.samples.length < this.maxSamples) mine.samples.push(sample);
+      for (const [reason, count] of Object.entries(other.reasons))
+        mine.reasons[reason] = (mine.reasons[reason] ?? 0) + count;
+      for (const sample of other.samples)
+        if (mine.samples.length < this.maxSamples) mine.samples.push(sample);
     }
   }
 
@@ -138,7 +146,11 @@ export class DataReport {
         records: [...this.corruptRecords],
         unlisted: this.corruptUnlisted,
       },
-      stages: [...this.stageMap.values()].map((s) => ({ ...s, reasons: { ...s.reasons }, samples: [...s.samples] })),
+      stages: [...this.stageMap.values()].map((s) => ({
+        ...s,
+        reasons: { ...s.reasons },
+        samples: [...s.samples],
+      })),
       elapsedMs: Math.round(performance.now() - this.started),
     };
   }
@@ -157,7 +169,9 @@ export class DataReport {
         .map(([r, n]) => `${r} ${n}`)
         .join(', ');
       const modified = s.modified > 0 ? `, modified ${s.modified}` : '';
-      lines.push(`  ${s.name}: in ${s.input}, out ${s.output}, dropped ${s.dropped}${modified}${top ? ` (${top})` : ''}`);
+      lines.push(
+        `  ${s.name}: in ${s.input}, out ${s.output}, dropped ${s.dropped}${modified}${top ? ` (${top})` : ''}`,
+      );
     }
     lines.push(`wrote ${json.output.documents} document(s), ${json.output.chars} chars`);
     if (json.corrupt.total > 0) {

@@ -40,10 +40,16 @@ export const dataRunConfigSchema = z.object({
     .object({
       /** 'byte' (built-in byte tokenizer) or the path of a tokenizer.json. */
       tokenizer: z.string().default('byte'),
-      fractions: z.record(z.string(), z.number()).default({ train: 0.98, validation: 0.01, test: 0.01 }),
+      fractions: z
+        .record(z.string(), z.number())
+        .default({ train: 0.98, validation: 0.01, test: 0.01 }),
       seed: z.number().int().default(0),
       stratifyBy: z.string().optional(),
-      maxTokensPerShard: z.number().int().positive().default(1 << 24),
+      maxTokensPerShard: z
+        .number()
+        .int()
+        .positive()
+        .default(1 << 24),
     })
     .prefault({}),
   output: z.object({ path: z.string().optional(), report: z.string().optional() }).prefault({}),

@@ -25,10 +25,21 @@ describe('deepline data', () => {
       { id: 'spam', text: 'BUY NOW!!! click here $$$', label: 'b' },
       { id: 'dup', text: `${PROSE} Write to clerk@example.org for details.`, label: 'a' },
     ];
-    await writeFile(join(tmp, 'in', 'docs.jsonl'), `${rows.map((r) => JSON.stringify(r)).join('\n')}\n{broken json\n`);
+    await writeFile(
+      join(tmp, 'in', 'docs.jsonl'),
+      `${rows.map((r) => JSON.stringify(r)).join('\n')}\n{broken json\n`,
+    );
     await writeFile(
       join(tmp, 'data.yaml'),
-      ['input:', '  idField: id', '  metaFields: [label]', 'clean:', '  language: false', 'workers: 0', ''].join('\n'),
+      [
+        'input:',
+        '  idField: id',
+        '  metaFields: [label]',
+        'clean:',
+        '  language: false',
+        'workers: 0',
+        '',
+      ].join('\n'),
     );
   });
   afterAll(async () => {
@@ -37,10 +48,21 @@ describe('deepline data', () => {
 
   it('clean: writes cleaned JSONL, a JSON report and a summary naming corrupt lines', () => {
     const out = join(tmp, 'clean.jsonl');
-    const r = runCli(['data', 'clean', join(tmp, 'in', '*.jsonl'), '--config', join(tmp, 'data.yaml'), '--out', out]);
+    const r = runCli([
+      'data',
+      'clean',
+      join(tmp, 'in', '*.jsonl'),
+      '--config',
+      join(tmp, 'data.yaml'),
+      '--out',
+      out,
+    ]);
     expect(r.stderr).toContain('1 corrupt record');
     expect(r.code).toBe(0);
-    const docs = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const docs = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(docs.map((d) => d.id)).toEqual(['good', 'dup']);
     expect(docs[0].text).toContain('<EMAIL>');
     expect(docs[0].label).toBe('a');
@@ -51,14 +73,39 @@ describe('deepline data', () => {
 
   it('dedup then shard then stats', async () => {
     const deduped = join(tmp, 'dedup.jsonl');
-    expect(runCli(['data', 'dedup', join(tmp, 'in', 'docs.jsonl'), '--config', join(tmp, 'data.yaml'), '--out', deduped]).code).toBe(0);
-    const ids = readFileSync(deduped, 'utf8').trim().split('\n').map((l) => JSON.parse(l).id);
+    expect(
+      runCli([
+        'data',
+        'dedup',
+        join(tmp, 'in', 'docs.jsonl'),
+        '--config',
+        join(tmp, 'data.yaml'),
+        '--out',
+        deduped,
+      ]).code,
+    ).toBe(0);
+    const ids = readFileSync(deduped, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).id);
     expect(ids).toEqual(['good', 'spam']);
     const shards = join(tmp, 'shards');
-    const s = runCli(['data', 'shard', deduped, '--config', join(tmp, 'data.yaml'), '--tokenizer', 'byte', '--out', shards]);
+    const s = runCli([
+      'data',
+      'shard',
+      deduped,
+      '--config',
+      join(tmp, 'data.yaml'),
+      '--tokenizer',
+      'byte',
+      '--out',
+      shards,
+    ]);
     expect(s.code).toBe(0);
     const manifest = JSON.parse(readFileSync(join(shards, 'manifest.json'), 'utf8'));
-    const files = Object.values(manifest.splits).flatMap((split) => (split as { shards: Array<{ file: string }> }).shards);
+    const files = Object.values(manifest.splits).flatMap(
+      (split) => (split as { shards: Array<{ file: string }> }).shards,
+    );
     const ids2: string[] = [];
     for (const f of files) ids2.push(...(await readShardFile({ file: join(shards, f.file) })).ids);
     expect(ids2.sort()).toEqual(['good', 'spam']);
@@ -72,7 +119,15 @@ describe('deepline data', () => {
     expect(runCli(['data', 'wash']).code).toBe(2);
     expect(runCli(['data', 'clean', join(tmp, 'in')]).stderr).toMatch(/--out/);
     await writeFile(join(tmp, 'bad.yaml'), 'dedup:\n  minhash:\n    bands: -3\n');
-    const r = runCli(['data', 'dedup', join(tmp, 'in'), '--config', join(tmp, 'bad.yaml'), '--out', join(tmp, 'x.jsonl')]);
+    const r = runCli([
+      'data',
+      'dedup',
+      join(tmp, 'in'),
+      '--config',
+      join(tmp, 'bad.yaml'),
+      '--out',
+      join(tmp, 'x.jsonl'),
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/dedup\.minhash\.bands/);
   }, 60_000);

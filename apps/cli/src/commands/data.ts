@@ -36,7 +36,8 @@ export const dataCommand: Command = {
   ].join('\n'),
   async run({ argv, stdout, stderr }) {
     const [sub, ...rest] = argv;
-    if (!sub || !SUBCOMMANDS.includes(sub as Sub)) throw new UsageError(`expected one of ${SUBCOMMANDS.join('|')}, got '${sub ?? ''}'`);
+    if (!sub || !SUBCOMMANDS.includes(sub as Sub))
+      throw new UsageError(`expected one of ${SUBCOMMANDS.join('|')}, got '${sub ?? ''}'`);
     const { values, positionals } = parseFlags(rest, {
       config: { type: 'string' },
       out: { type: 'string' },
@@ -48,19 +49,33 @@ export const dataCommand: Command = {
       json: { type: 'boolean' },
     });
     const config = await loadConfig(values, positionals);
-    if (sub === 'stats' && positionals.length === 1 && existsSync(join(positionals[0]!, MANIFEST_FILE))) {
+    if (
+      sub === 'stats' &&
+      positionals.length === 1 &&
+      existsSync(join(positionals[0]!, MANIFEST_FILE))
+    ) {
       const manifest = await readManifest(positionals[0]!);
-      stdout.write(values.json ? `${JSON.stringify(manifest, null, 2)}\n` : formatManifest(manifest));
+      stdout.write(
+        values.json ? `${JSON.stringify(manifest, null, 2)}\n` : formatManifest(manifest),
+      );
       return 0;
     }
-    if (config.input.paths.length === 0) throw new UsageError('no inputs: give paths/globs or input.paths in --config');
+    if (config.input.paths.length === 0)
+      throw new UsageError('no inputs: give paths/globs or input.paths in --config');
     const report = new DataReport();
     const documents = readDocuments({ ...config.input, inputs: config.input.paths, report });
-    const tokenizer = sub === 'shard' || sub === 'stats' ? await loadTokenizer(config.shard.tokenizer, sub === 'stats' && !values.tokenizer) : undefined;
+    const tokenizer =
+      sub === 'shard' || sub === 'stats'
+        ? await loadTokenizer(config.shard.tokenizer, sub === 'stats' && !values.tokenizer)
+        : undefined;
     if (sub === 'stats') {
       const stats = await computeStats({ documents, tokenizer });
       const json = { ...stats, corrupt: report.toJSON().corrupt };
-      stdout.write(values.json ? `${JSON.stringify(json, null, 2)}\n` : `${JSON.stringify(stats)}\n${report.summary()}\n`);
+      stdout.write(
+        values.json
+          ? `${JSON.stringify(json, null, 2)}\n`
+          : `${JSON.stringify(stats)}\n${report.summary()}\n`,
+      );
       return 0;
     }
     const out = config.output.path;
@@ -86,34 +101,61 @@ export const dataCommand: Command = {
       }
     } else {
       const { tokenizer: _spec, ...shardOptions } = config.shard;
-      const manifest = await writeShards({ documents: counted(documents, report), tokenizer: tokenizer!, outDir: out, ...shardOptions, report });
+      const manifest = await writeShards({
+        documents: counted(documents, report),
+        tokenizer: tokenizer!,
+        outDir: out,
+        ...shardOptions,
+        report,
+      });
       result = `wrote ${formatManifest(manifest).trimEnd()}`;
     }
-    const reportPath = config.output.report ?? `${out.replace(/\/$/, '')}${sub === 'shard' ? '/' : '.'}report.json`;
+    const reportPath =
+      config.output.report ?? `${out.replace(/\/$/, '')}${sub === 'shard' ? '/' : '.'}report.json`;
     await mkdir(dirname(reportPath), { recursive: true });
     await writeFile(reportPath, `${JSON.stringify(report.toJSON(), null, 2)}\n`);
-    stdout.write(values.json ? `${JSON.stringify(report.toJSON(), null, 2)}\n` : `${report.summary()}\n${result}\nreport: ${reportPath}\n`);
-    if (report.corruptCount > 0 && !values.json) stderr.write(`warning: ${report.corruptCount} corrupt record(s); see ${reportPath}\n`);
+    stdout.write(
+      values.json
+        ? `${JSON.stringify(report.toJSON(), null, 2)}\n`
+        : `${report.summary()}\n${result}\nreport: ${reportPath}\n`,
+    );
+    if (report.corruptCount > 0 && !values.json)
+      stderr.write(`warning: ${report.corruptCount} corrupt record(s); see ${reportPath}\n`);
     return 0;
   },
 };
 
-async function loadConfig(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<DataRunConfig> {
+async function loadConfig(
+  values: Record<string, string | boolean | undefined>,
+  positionals: string[],
+): Promise<DataRunConfig> {
   const overrides: Record<string, unknown> = {};
   const base = values.config
     ? await loadYamlConfig({ path: values.config as string, schema: dataRunConfigSchema })
     : validateConfig({ value: {}, schema: dataRunConfigSchema, source: 'defaults' });
   if (positionals.length > 0) overrides.input = { ...base.input, paths: positionals };
-  if (values.format) overrides.input = { ...base.input, ...(overrides.input as object), format: values.format };
-  if (values.field) overrides.input = { ...base.input, ...(overrides.input as object), textField: values.field };
-  if (values.out || values.report) overrides.output = { ...base.output, ...(values.out ? { path: values.out } : {}), ...(values.report ? { report: values.report } : {}) };
+  if (values.format)
+    overrides.input = { ...base.input, ...(overrides.input as object), format: values.format };
+  if (values.field)
+    overrides.input = { ...base.input, ...(overrides.input as object), textField: values.field };
+  if (values.out || values.report)
+    overrides.output = {
+      ...base.output,
+      ...(values.out ? { path: values.out } : {}),
+      ...(values.report ? { report: values.report } : {}),
+    };
   if (values.tokenizer) overrides.shard = { ...base.shard, tokenizer: values.tokenizer };
   if (values.workers !== undefined) {
     const n = Number(values.workers);
-    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--workers must be a non-negative integer, got '${values.workers}'`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new UsageError(`--workers must be a non-negative integer, got '${values.workers}'`);
     overrides.workers = n;
   }
-  return validateConfig({ value: { ...base, ...overrides }, schema: dataRunConfigSchema, source: (values.config as string) ?? 'flags' });
+  return validateConfig({
+    value: { ...base, ...overrides },
+    schema: dataRunConfigSchema,
+    source: (values.config as string) ?? 'flags',
+  });
 }
 
 /** 'byte' → the built-in byte tokenizer; otherwise a tokenizer.json through @deepline/tokenizer. */
@@ -124,7 +166,10 @@ async function loadTokenizer(spec: string, optional: boolean): Promise<TextToken
   return Tokenizer.fromFile(spec);
 }
 
-async function* counted(documents: AsyncIterable<Document>, report: DataReport): AsyncGenerator<Document> {
+async function* counted(
+  documents: AsyncIterable<Document>,
+  report: DataReport,
+): AsyncGenerator<Document> {
   for await (const doc of documents) {
     report.addOutput(doc.text.length);
     yield doc;
@@ -133,7 +178,8 @@ async function* counted(documents: AsyncIterable<Document>, report: DataReport):
 
 function formatManifest(manifest: Awaited<ReturnType<typeof readManifest>>): string {
   const lines = Object.entries(manifest.splits).map(
-    ([name, s]) => `  ${name}: ${s.documents} documents, ${s.tokens} tokens in ${s.shards.length} shard(s)`,
+    ([name, s]) =>
+      `  ${name}: ${s.documents} documents, ${s.tokens} tokens in ${s.shards.length} shard(s)`,
   );
   return `token shards (vocab ${manifest.tokenizer.vocabSize}, eos ${manifest.tokenizer.eosTokenId})\n${lines.join('\n')}\n`;
 }

@@ -9,7 +9,13 @@ describe('augmentation', () => {
   it('masks 15 % of tokens, BERT-style 80/10/10, never special tokens', () => {
     const rng = new SeededRandom(1);
     const ids = Array.from({ length: 100_000 }, (_, i) => (i % 50 === 0 ? 1 : 10 + (i % 900)));
-    const { inputIds, labels } = maskTokens({ ids, vocabSize: 1000, maskTokenId: 3, rng, specialTokenIds: [0, 1, 2] });
+    const { inputIds, labels } = maskTokens({
+      ids,
+      vocabSize: 1000,
+      maskTokenId: 3,
+      rng,
+      specialTokenIds: [0, 1, 2],
+    });
     let selected = 0;
     let masked = 0;
     let random = 0;
@@ -43,7 +49,12 @@ describe('augmentation', () => {
       expect(wn.synonyms('car')).toContain('automobile');
       expect(wn.synonyms('happy', 'adj')).toContain('glad');
       expect(wn.synonyms('qwzxv')).toEqual([]);
-      const out = synonymReplacement({ words: ['The', 'car', 'is', 'here.'], n: 1, rng: new SeededRandom(2), wordnet: wn });
+      const out = synonymReplacement({
+        words: ['The', 'car', 'is', 'here.'],
+        n: 1,
+        rng: new SeededRandom(2),
+        wordnet: wn,
+      });
       expect(out[0]).toBe('The');
       expect(wn.synonyms('car')).toContain(out[1]);
     } finally {
@@ -72,7 +83,11 @@ describe('augmentation', () => {
     expect(calls).toEqual(['en>fr', 'fr>en']);
     const run = async () => {
       const out = [];
-      for await (const d of augmentDocuments({ documents: [{ id: 'a', text: 'one two three four five six seven eight nine ten' }], seed: 9, copies: 2 }))
+      for await (const d of augmentDocuments({
+        documents: [{ id: 'a', text: 'one two three four five six seven eight nine ten' }],
+        seed: 9,
+        copies: 2,
+      }))
         out.push(d);
       return out;
     };

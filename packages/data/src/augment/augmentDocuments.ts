@@ -7,7 +7,12 @@ import type { WordNet } from './wordNet.js';
 export type TranslateFn = (text: string, options: { from: string; to: string }) => Promise<string>;
 
 /** Translates to `pivot` and back, producing a paraphrase. */
-export async function backTranslate(options: { text: string; translate: TranslateFn; source?: string; pivot?: string }): Promise<string> {
+export async function backTranslate(options: {
+  text: string;
+  translate: TranslateFn;
+  source?: string;
+  pivot?: string;
+}): Promise<string> {
   const source = options.source ?? 'en';
   const pivot = options.pivot ?? 'fr';
   const there = await options.translate(options.text, { from: source, to: pivot });
@@ -45,14 +50,23 @@ export async function* augmentDocuments(options: AugmentOptions): AsyncGenerator
     for (let k = 0; k < copies; k++) {
       const lines = doc.text.split('\n').map((line) => {
         let words = line.split(/\s+/).filter((w) => w.length > 0);
-        const n = (rate: number | undefined, fallback: number) => Math.max(rate === 0 ? 0 : 1, Math.round(words.length * (rate ?? fallback)));
-        if (options.wordnet && options.synonymRate !== 0) words = synonymReplacement({ words, n: n(options.synonymRate, 0.1), rng, wordnet: options.wordnet });
+        const n = (rate: number | undefined, fallback: number) =>
+          Math.max(rate === 0 ? 0 : 1, Math.round(words.length * (rate ?? fallback)));
+        if (options.wordnet && options.synonymRate !== 0)
+          words = synonymReplacement({
+            words,
+            n: n(options.synonymRate, 0.1),
+            rng,
+            wordnet: options.wordnet,
+          });
         if (options.swapRate !== 0) words = randomSwap({ words, n: n(options.swapRate, 0.1), rng });
-        if (options.deletionRate !== 0) words = randomDeletion({ words, p: options.deletionRate ?? 0.1, rng });
+        if (options.deletionRate !== 0)
+          words = randomDeletion({ words, p: options.deletionRate ?? 0.1, rng });
         return words.join(' ');
       });
       let text = lines.join('\n');
-      if (options.translate) text = await backTranslate({ text, translate: options.translate, pivot: options.pivot });
+      if (options.translate)
+        text = await backTranslate({ text, translate: options.translate, pivot: options.pivot });
       yield { ...doc, id: `${doc.id}#aug${k}`, text, meta: { ...doc.meta, augmented: true } };
     }
   }

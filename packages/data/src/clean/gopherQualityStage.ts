@@ -70,8 +70,10 @@ export function gopherQualityStage(options: GopherQualityOptions = {}): Cleaning
         if (e.endsWith('...') || e.endsWith('\u2026')) endEllipsis++;
       }
       if (bullets / lines.length > o.maxBulletLinesRatio) return reject('gopher_too_many_bullets');
-      if (endEllipsis / lines.length > o.maxEllipsisLinesRatio) return reject('gopher_too_many_end_ellipsis');
-      if (alpha / words.length < o.minAlphaWordsRatio) return reject('gopher_below_alpha_threshold');
+      if (endEllipsis / lines.length > o.maxEllipsisLinesRatio)
+        return reject('gopher_too_many_end_ellipsis');
+      if (alpha / words.length < o.minAlphaWordsRatio)
+        return reject('gopher_below_alpha_threshold');
       if (stop < o.minStopWords) return reject('gopher_enough_stop_words', `${stop} stop words`);
       return doc;
     },

@@ -44,7 +44,8 @@ export function gopherRepetitionStage(options: GopherRepetitionOptions = {}): Cl
       if (length === 0) return reject('gopher_empty');
       const paragraphs = text.trim().split(/\n{2,}/);
       const para = findDuplicates(paragraphs);
-      if (para.elements / paragraphs.length > o.dupParagraphFraction) return reject('dup_para_frac');
+      if (para.elements / paragraphs.length > o.dupParagraphFraction)
+        return reject('dup_para_frac');
       if (para.chars / length > o.dupParagraphCharFraction) return reject('dup_para_char_frac');
       const lines = text.split(/\n+/);
       const line = findDuplicates(lines);
@@ -64,10 +65,12 @@ export function gopherRepetitionStage(options: GopherRepetitionOptions = {}): Cl
         if (top / length > fraction) return reject(`top_${n}_gram`, (top / length).toFixed(3));
       }
       const minDupN = Math.min(...o.dupNGrams.map(([n]) => n));
-      const repeated = o.dupNGrams.length > 0 ? repeatedStarts(prefix, words.length, minDupN) : new Uint8Array(0);
+      const repeated =
+        o.dupNGrams.length > 0 ? repeatedStarts(prefix, words.length, minDupN) : new Uint8Array(0);
       for (const [n, fraction] of o.dupNGrams) {
         const dup = allDuplicateChars(prefix, lengths, n, repeated);
-        if (dup / length > fraction) return reject(`duplicated_${n}_n_grams`, (dup / length).toFixed(3));
+        if (dup / length > fraction)
+          return reject(`duplicated_${n}_n_grams`, (dup / length).toFixed(3));
       }
       return doc;
     },
@@ -162,7 +165,12 @@ function repeatedStarts(prefix: PrefixHashes, words: number, n: number): Uint8Ar
 }
 
 /** Characters covered by repeated n-grams, skipping n words after each hit (Gopher's scan). */
-function allDuplicateChars(prefix: PrefixHashes, lengths: Uint32Array, n: number, repeated: Uint8Array): number {
+function allDuplicateChars(
+  prefix: PrefixHashes,
+  lengths: Uint32Array,
+  n: number,
+  repeated: Uint8Array,
+): number {
   const count = lengths.length - n + 1;
   if (count <= 0) return 0;
   table.reset(count);

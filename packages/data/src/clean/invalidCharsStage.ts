@@ -17,10 +17,12 @@ export interface InvalidCharsOptions {
 export function invalidCharsStage(options: InvalidCharsOptions = {}): CleaningStage {
   const keepPunct = options.keepPunctuation ?? true;
   const maxRemoved = options.maxRemovedFraction ?? 0.1;
-  const cjk = '\\u2e80-\\u2fdf\\u3000-\\u303f\\u3040-\\u30ff\\u3100-\\u312f\\u3130-\\u318f\\u31f0-\\u31ff\\u3400-\\u4dbf\\u4e00-\\u9fff\\uac00-\\ud7af\\uf900-\\ufaff\\uff00-\\uffef';
+  const cjk =
+    '\\u2e80-\\u2fdf\\u3000-\\u303f\\u3040-\\u30ff\\u3100-\\u312f\\u3130-\\u318f\\u31f0-\\u31ff\\u3400-\\u4dbf\\u4e00-\\u9fff\\uac00-\\ud7af\\uf900-\\ufaff\\uff00-\\uffef';
   const allowed = `\\p{L}\\p{M}\\p{N}_\\s${cjk}${keepPunct ? '\\p{P}\\p{Sc}\\p{Sm}\\p{Sk}' : ''}`;
   const invalid = new RegExp(`[^${allowed}]`, 'gu');
   // Whitespace control characters other than \n and space are also unwanted.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is this stage's job.
   const controls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
   return {
     name: 'invalid_chars',

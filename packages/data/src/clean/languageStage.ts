@@ -55,8 +55,12 @@ export async function languageStage(options: LanguageOptions = {}): Promise<Clea
       const [label, score] = prediction.entries().next().value ?? ['__label__unknown', 0];
       const language = label.replace('__label__', '');
       if (score <= minScore) return reject('language_low_score', `${language} ${score.toFixed(2)}`);
-      if (wanted.size > 0 && !wanted.has(language)) return reject(`language_${language}`, score.toFixed(2));
-      return { ...doc, meta: { ...doc.meta, language, languageScore: Math.round(score * 1000) / 1000 } };
+      if (wanted.size > 0 && !wanted.has(language))
+        return reject(`language_${language}`, score.toFixed(2));
+      return {
+        ...doc,
+        meta: { ...doc.meta, language, languageScore: Math.round(score * 1000) / 1000 },
+      };
     },
   };
 }

@@ -13,7 +13,8 @@ import { type StageResult, isRejection } from './stage.js';
 import { tokenLengthStage } from './tokenLengthStage.js';
 
 const doc = (text: string): Document => ({ id: 't', text });
-const reason = (r: StageResult) => (Array.isArray(r) ? 'split' : isRejection(r) ? r.reason : 'kept');
+const reason = (r: StageResult) =>
+  Array.isArray(r) ? 'split' : isRejection(r) ? r.reason : 'kept';
 const text = (r: StageResult) => (Array.isArray(r) || isRejection(r) ? '' : r.text);
 
 // A plain, well-formed English paragraph: 8 sentences, ~110 words, many stop words.
@@ -36,10 +37,12 @@ describe('cleaning stages on hand-made documents', () => {
 
   it('invalid chars: strips control/emoji/private-use, keeps CJK and punctuation, rejects garbage', () => {
     const s = invalidCharsStage();
-    expect(text(s.apply(doc('Hello, 世界! こんにちは。 Good\u0007 day ok ok ok ok ok ok ok ok ok.')))).toBe(
-      'Hello, 世界! こんにちは。 Good day ok ok ok ok ok ok ok ok ok.',
+    expect(
+      text(s.apply(doc('Hello, 世界! こんにちは。 Good\u0007 day ok ok ok ok ok ok ok ok ok.'))),
+    ).toBe('Hello, 世界! こんにちは。 Good day ok ok ok ok ok ok ok ok ok.');
+    expect(reason(s.apply(doc('ok \u{1F600}\u{1F600}\u{1F600}\uE000\uE000\uFFFD\uFFFD')))).toBe(
+      'too_many_invalid_chars',
     );
-    expect(reason(s.apply(doc('ok \u{1F600}\u{1F600}\u{1F600}\uE000\uE000\uFFFD\uFFFD')))).toBe('too_many_invalid_chars');
   });
 
   it('gopher quality: accepts prose, rejects short, symbol-heavy, bullet lists and stop-word-free text', () => {
@@ -48,7 +51,10 @@ describe('cleaning stages on hand-made documents', () => {
     expect(reason(g.apply(doc('The cat sat on the mat.')))).toBe('gopher_short_doc');
     const hashes = `${GOOD} ${'#tag '.repeat(40)}`;
     expect(reason(g.apply(doc(hashes)))).toBe('gopher_too_many_hashes');
-    const bullets = Array.from({ length: 30 }, (_, i) => `- item number ${i} with the value and some words`).join('\n');
+    const bullets = Array.from(
+      { length: 30 },
+      (_, i) => `- item number ${i} with the value and some words`,
+    ).join('\n');
     expect(reason(g.apply(doc(bullets)))).toBe('gopher_too_many_bullets');
     const noStop = Array.from({ length: 60 }, (_, i) => `apple${i % 7} banana cherry`).join(' ');
     expect(reason(g.apply(doc(noStop)))).toBe('gopher_enough_stop_words');
@@ -59,9 +65,16 @@ describe('cleaning stages on hand-made documents', () => {
   it('gopher repetition: rejects repeated lines, paragraphs and n-grams', () => {
     const g = gopherRepetitionStage();
     expect(reason(g.apply(doc(GOOD)))).toBe('kept');
-    const lines = Array.from({ length: 10 }, (_, i) => (i % 2 ? 'Buy now and save big today!' : `Line ${i} is unique.`)).join('\n');
+    const lines = Array.from({ length: 10 }, (_, i) =>
+      i % 2 ? 'Buy now and save big today!' : `Line ${i} is unique.`,
+    ).join('\n');
     expect(reason(g.apply(doc(lines)))).toBe('dup_line_frac');
-    const paragraphs = ['First part of the story.', 'Same old paragraph here.', 'Same old paragraph here.', 'Same old paragraph here.'].join('\n\n');
+    const paragraphs = [
+      'First part of the story.',
+      'Same old paragraph here.',
+      'Same old paragraph here.',
+      'Same old paragraph here.',
+    ].join('\n\n');
     expect(reason(g.apply(doc(paragraphs)))).toBe('dup_para_frac');
     const bigram = `${'click here '.repeat(30)}${GOOD.replace(/\n/g, ' ')}`;
     expect(reason(g.apply(doc(bigram)))).toBe('top_2_gram');
@@ -73,28 +86,53 @@ describe('cleaning stages on hand-made documents', () => {
     expect(text(c.apply(doc(messy)))).toBe(GOOD);
     expect(reason(c.apply(doc(`${GOOD}\nfunction f() { return 1; }`)))).toBe('c4_curly_bracket');
     expect(reason(c.apply(doc(`${GOOD}\nLorem ipsum dolor sit amet.`)))).toBe('c4_lorem_ipsum');
-    expect(reason(c.apply(doc('One sentence here. Two sentences here.')))).toBe('c4_too_few_sentences');
-    expect(text(c.apply(doc(`${GOOD} It was noted.[1] The end[edit] is near.`)))).not.toContain('[1]');
+    expect(reason(c.apply(doc('One sentence here. Two sentences here.')))).toBe(
+      'c4_too_few_sentences',
+    );
+    expect(text(c.apply(doc(`${GOOD} It was noted.[1] The end[edit] is near.`)))).not.toContain(
+      '[1]',
+    );
     expect(countSentences('A b c. D e f! G h? "Quoted."')).toBe(4);
   });
 
   it('fineweb: rejects lists of short lines, missing punctuation and duplicated lines', () => {
     const f = finewebStage();
     expect(reason(f.apply(doc(GOOD)))).toBe('kept');
-    expect(reason(f.apply(doc(Array.from({ length: 20 }, (_, i) => `Menu entry number ${i} of the site`).join('\n'))))).toBe(
-      'line_punct_ratio',
-    );
-    expect(reason(f.apply(doc(Array.from({ length: 20 }, (_, i) => `Item ${i}.`).join('\n'))))).toBe('short_line_ratio');
+    expect(
+      reason(
+        f.apply(
+          doc(
+            Array.from({ length: 20 }, (_, i) => `Menu entry number ${i} of the site`).join('\n'),
+          ),
+        ),
+      ),
+    ).toBe('line_punct_ratio');
+    expect(
+      reason(f.apply(doc(Array.from({ length: 20 }, (_, i) => `Item ${i}.`).join('\n')))),
+    ).toBe('short_line_ratio');
     expect(reason(f.apply(doc(`${GOOD}\n${GOOD.split('\n')[0]}`)))).toBe('char_dup_ratio');
   });
 
   it('pii: replaces e-mails, IPs and phone numbers but not years or prices', () => {
     const p = piiStage();
     const r = text(
-      p.apply(doc('Mail jane.doe@example.org or call +1 415-555-0132 or (020) 7946 0958; server 192.168.1.20 and fe80::1ff:fe23:4567:890a. In 2024 it cost 1999.')),
+      p.apply(
+        doc(
+          'Mail jane.doe@example.org or call +1 415-555-0132 or (020) 7946 0958; server 192.168.1.20 and fe80::1ff:fe23:4567:890a. In 2024 it cost 1999.',
+        ),
+      ),
     );
-    expect(r).toBe('Mail <EMAIL> or call <PHONE> or <PHONE>; server <IP> and <IP>. In 2024 it cost 1999.');
+    expect(r).toBe(
+      'Mail <EMAIL> or call <PHONE> or <PHONE>; server <IP> and <IP>. In 2024 it cost 1999.',
+    );
     expect(text(p.apply(doc('version 1.2.3.4.5 stays')))).toBe('version 1.2.3.4.5 stays');
+    expect(
+      text(
+        p.apply(
+          doc('full 2001:0db8:85a3:0000:0000:8a2e:0370:7334 and ::1 and at 10:30:00 and a::b'),
+        ),
+      ),
+    ).toBe('full <IP> and ::1 and at 10:30:00 and a::b');
   });
 
   it('language: fastText lid.176 keeps English and rejects French with a language reason', async () => {
@@ -102,7 +140,11 @@ describe('cleaning stages on hand-made documents', () => {
     const en = l.apply(doc(GOOD));
     expect(reason(en)).toBe('kept');
     expect((en as Document).meta?.language).toBe('en');
-    const fr = l.apply(doc("Le comité s'est réuni mardi pour examiner le budget de l'année prochaine et les nouveaux horaires."));
+    const fr = l.apply(
+      doc(
+        "Le comité s'est réuni mardi pour examiner le budget de l'année prochaine et les nouveaux horaires.",
+      ),
+    );
     expect(reason(fr)).toBe('language_fr');
   });
 

@@ -21,7 +21,10 @@ export function tokenLengthStage(options: TokenLengthOptions): CleaningStage {
   const target = options.target ?? 512;
   const tolerance = options.tolerance ?? 64;
   if (!(target > 0) || !(tolerance >= 0) || tolerance >= target) {
-    throw new DataError(`token length window ${target} ± ${tolerance} is invalid`, { code: 'BAD_OPTION', context: { field: 'tokenLength' } });
+    throw new DataError(`token length window ${target} ± ${tolerance} is invalid`, {
+      code: 'BAD_OPTION',
+      context: { field: 'tokenLength' },
+    });
   }
   const min = target - tolerance;
   const max = target + tolerance;
@@ -37,7 +40,8 @@ export function tokenLengthStage(options: TokenLengthOptions): CleaningStage {
       const docs: Document[] = [];
       for (const chunk of chunks) {
         const tokens = count(chunk);
-        if (tokens >= min && tokens <= max) docs.push({ ...doc, id: `${doc.id}#${docs.length}`, text: chunk });
+        if (tokens >= min && tokens <= max)
+          docs.push({ ...doc, id: `${doc.id}#${docs.length}`, text: chunk });
       }
       return docs.length > 0 ? docs : reject('no_chunk_in_window', `${n} tokens`);
     },
@@ -55,7 +59,11 @@ function words(text: string, count: (t: string) => number): Word[] {
   return text
     .split(/\s+/)
     .filter((w) => w.length > 0)
-    .map((w, i) => ({ text: w, tokens: count(i === 0 ? w : ` ${w}`), endsSentence: /[.!?]["')\]]?$/.test(w) }));
+    .map((w, i) => ({
+      text: w,
+      tokens: count(i === 0 ? w : ` ${w}`),
+      endsSentence: /[.!?]["')\]]?$/.test(w),
+    }));
 }
 
 /**
@@ -70,7 +78,12 @@ function packWords(items: Word[], target: number, min: number, max: number): str
   let lastEnd = -1;
   let tokensAtLastEnd = 0;
   const close = (end: number) => {
-    chunks.push(items.slice(start, end).map((w) => w.text).join(' '));
+    chunks.push(
+      items
+        .slice(start, end)
+        .map((w) => w.text)
+        .join(' '),
+    );
     start = end;
   };
   for (let i = 0; i < items.length; i++) {

@@ -2,6 +2,7 @@ import { fmix32, hashString } from '../clean/textStats.js';
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range starts at U+0000.
 const NON_ASCII = /[^\x00-\x7f]/;
 
 /**

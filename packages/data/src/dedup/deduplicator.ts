@@ -41,7 +41,10 @@ export class Deduplicator {
     this.hasher = mh === false ? undefined : createMinHasher(mh);
     this.verify = mh === false ? null : mh.verifyThreshold === undefined ? 0.7 : mh.verifyThreshold;
     if (this.verify !== null && !(this.verify >= 0 && this.verify <= 1)) {
-      throw new DataError(`minhash.verifyThreshold must be in [0, 1], got ${this.verify}`, { code: 'BAD_OPTION', context: { field: 'minhash.verifyThreshold' } });
+      throw new DataError(`minhash.verifyThreshold must be in [0, 1], got ${this.verify}`, {
+        code: 'BAD_OPTION',
+        context: { field: 'minhash.verifyThreshold' },
+      });
     }
     this.buckets = Array.from({ length: this.hasher?.bands ?? 0 }, () => new Map<number, number>());
     this.report = options.report;
@@ -50,7 +53,10 @@ export class Deduplicator {
   /** The hashes this deduplicator needs for `text` (pure; safe to compute in another thread). */
   keysFor(text: string): DedupKeys {
     const hashes = dedupWordHashes(text);
-    return { exact: this.exact ? exactKeyFromHashes(hashes) : undefined, signature: this.hasher?.signatureOfHashes(hashes) };
+    return {
+      exact: this.exact ? exactKeyFromHashes(hashes) : undefined,
+      signature: this.hasher?.signatureOfHashes(hashes),
+    };
   }
 
   /** Decides one document: true keeps it (and remembers it), false drops it. */
@@ -94,7 +100,8 @@ export class Deduplicator {
       if (this.verify === null) return 1;
       let same = 0;
       const base = other * k;
-      for (let i = 0; i < k; i++) if ((signature[i]! & 0xffff) === this.signatures[base + i]) same++;
+      for (let i = 0; i < k; i++)
+        if ((signature[i]! & 0xffff) === this.signatures[base + i]) same++;
       const estimate = same / k;
       if (estimate >= this.verify) return estimate;
     }

@@ -40,7 +40,11 @@ export function createMinHasher(options: MinHashOptions = {}): MinHasher {
     ['bands', bands],
     ['rows', rows],
   ] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new DataError(`minhash.${field} must be a positive integer, got ${v}`, { code: 'BAD_OPTION', context: { field: `minhash.${field}` } });
+    if (!Number.isInteger(v) || v < 1)
+      throw new DataError(`minhash.${field} must be a positive integer, got ${v}`, {
+        code: 'BAD_OPTION',
+        context: { field: `minhash.${field}` },
+      });
   }
   const k = bands * rows;
   const rng = new SeededRandom(options.seed ?? 1);
@@ -111,6 +115,10 @@ export function estimateJaccard(a: ArrayLike<number>, b: ArrayLike<number>): num
 }
 
 /** Probability that a pair with Jaccard `s` becomes an LSH candidate: 1 − (1 − s^rows)^bands. */
-export function candidateProbability(options: { similarity: number; bands: number; rows: number }): number {
+export function candidateProbability(options: {
+  similarity: number;
+  bands: number;
+  rows: number;
+}): number {
   return 1 - (1 - options.similarity ** options.rows) ** options.bands;
 }

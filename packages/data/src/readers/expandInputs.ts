@@ -9,7 +9,10 @@ const GLOB_CHARS = /[*?[{]/;
  * de-duplicated list of files. Directories expand to every file below them. A pattern that
  * matches nothing is an error naming the pattern.
  */
-export async function expandInputs(options: { patterns: string[]; cwd?: string }): Promise<string[]> {
+export async function expandInputs(options: {
+  patterns: string[];
+  cwd?: string;
+}): Promise<string[]> {
   const cwd = options.cwd ?? process.cwd();
   const found = new Set<string>();
   for (const pattern of options.patterns) {
@@ -17,7 +20,11 @@ export async function expandInputs(options: { patterns: string[]; cwd?: string }
     if (!GLOB_CHARS.test(pattern)) {
       const path = resolve(cwd, pattern);
       const info = await stat(path).catch(() => undefined);
-      if (!info) throw new DataError(`input not found: ${pattern}`, { code: 'INPUT_MISSING', context: { file: pattern } });
+      if (!info)
+        throw new DataError(`input not found: ${pattern}`, {
+          code: 'INPUT_MISSING',
+          context: { file: pattern },
+        });
       if (info.isDirectory()) for (const f of await walk(path)) found.add(f);
       else found.add(path);
       continue;
@@ -29,11 +36,17 @@ export async function expandInputs(options: { patterns: string[]; cwd?: string }
     const matcher = globToRegExp(parts.slice(firstGlob).join('/'));
     const files = await walk(base).catch(() => [] as string[]);
     for (const file of files) {
-      const rel = file.slice(base.length + (base.endsWith(sep) ? 0 : 1)).split(sep).join('/');
+      const rel = file
+        .slice(base.length + (base.endsWith(sep) ? 0 : 1))
+        .split(sep)
+        .join('/');
       if (matcher.test(rel)) found.add(file);
     }
     if (found.size === before) {
-      throw new DataError(`no file matches ${pattern}`, { code: 'INPUT_MISSING', context: { file: pattern } });
+      throw new DataError(`no file matches ${pattern}`, {
+        code: 'INPUT_MISSING',
+        context: { file: pattern },
+      });
     }
   }
   return [...found].sort();
@@ -72,7 +85,10 @@ export function globToRegExp(glob: string): RegExp {
       const end = glob.indexOf(']', i);
       if (end === -1) re += '\\[';
       else {
-        const body = glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\');
+        const body = glob
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\');
         re += `[${body}]`;
         i = end;
       }

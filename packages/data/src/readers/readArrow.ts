@@ -8,10 +8,18 @@ import { type FieldSelection, recordToDocument } from './recordToDocument.js';
  * Streams an Arrow IPC file or stream one record batch at a time (memory bounded by the
  * largest batch). Rows whose text column is null or not a string are reported by row number.
  */
-export async function* readArrow(options: { file: string; report: DataReport; fields?: FieldSelection }): AsyncGenerator<Document> {
+export async function* readArrow(options: {
+  file: string;
+  report: DataReport;
+  fields?: FieldSelection;
+}): AsyncGenerator<Document> {
   const { file, report } = options;
   const fields = options.fields ?? {};
-  const columns = [fields.textField ?? 'text', ...(fields.idField ? [fields.idField] : []), ...(fields.metaFields ?? [])];
+  const columns = [
+    fields.textField ?? 'text',
+    ...(fields.idField ? [fields.idField] : []),
+    ...(fields.metaFields ?? []),
+  ];
   const size = (await stat(file)).size;
   let rows = 0;
   const handle = await open(file, 'r');
@@ -25,14 +33,22 @@ export async function* readArrow(options: { file: string; report: DataReport; fi
         const record: Record<string, unknown> = {};
         columns.forEach((name, c) => {
           const value = vectors[c]?.get(i);
-          record[topLevel(name)] = value !== null && typeof value === 'object' && 'toJSON' in value ? value.toJSON() : value;
+          record[topLevel(name)] =
+            value !== null && typeof value === 'object' && 'toJSON' in value
+              ? value.toJSON()
+              : value;
         });
         const doc = recordToDocument({ record, file, line: rows, fields, report });
         if (doc) yield doc;
       }
     }
   } catch (error) {
-    report.corrupt({ file, line: rows + 1, kind: 'read-error', message: `Arrow: ${(error as Error).message}` });
+    report.corrupt({
+      file,
+      line: rows + 1,
+      kind: 'read-error',
+      message: `Arrow: ${(error as Error).message}`,
+    });
   } finally {
     await handle.close();
     report.addInput(file, size, rows);

@@ -38,12 +38,29 @@ export async function* readCsv(options: {
       }
       const text = raw.tooLong
         ? undefined
-        : decodeLine({ bytes: raw.bytes, file, line: raw.line, report, policy: options.invalidUtf8 ?? 'skip' });
-      if (raw.tooLong) report.corrupt({ file, line: raw.line, kind: 'too-large', message: 'line longer than maxRecordBytes' });
+        : decodeLine({
+            bytes: raw.bytes,
+            file,
+            line: raw.line,
+            report,
+            policy: options.invalidUtf8 ?? 'skip',
+          });
+      if (raw.tooLong)
+        report.corrupt({
+          file,
+          line: raw.line,
+          kind: 'too-large',
+          message: 'line longer than maxRecordBytes',
+        });
       if (text === undefined) skip = true;
       const row = parser.feed(text ?? '');
       if (parser.pendingChars > maxRecord) {
-        report.corrupt({ file, line: recordLine, kind: 'too-large', message: 'quoted field never closes within maxRecordBytes' });
+        report.corrupt({
+          file,
+          line: recordLine,
+          kind: 'too-large',
+          message: 'quoted field never closes within maxRecordBytes',
+        });
         parser.reset();
         continue;
       }
@@ -69,15 +86,31 @@ export async function* readCsv(options: {
       }
       const record: Record<string, string> = {};
       for (let i = 0; i < header.length; i++) record[header[i]!] = row[i]!;
-      const doc = recordToDocument({ record, file, line: recordLine, fields: options.fields ?? {}, report });
+      const doc = recordToDocument({
+        record,
+        file,
+        line: recordLine,
+        fields: options.fields ?? {},
+        report,
+      });
       if (doc) yield doc;
     }
     if (parser.inRecord) {
       records++;
-      report.corrupt({ file, line: recordLine, kind: 'csv-syntax', message: 'unterminated quoted field at end of file' });
+      report.corrupt({
+        file,
+        line: recordLine,
+        kind: 'csv-syntax',
+        message: 'unterminated quoted field at end of file',
+      });
     }
   } catch (error) {
-    report.corrupt({ file, line: recordLine, kind: 'read-error', message: (error as Error).message });
+    report.corrupt({
+      file,
+      line: recordLine,
+      kind: 'read-error',
+      message: (error as Error).message,
+    });
   } finally {
     stream.destroy();
     report.addInput(file, bytes, records);

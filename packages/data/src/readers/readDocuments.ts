@@ -49,17 +49,32 @@ export function detectFormat(file: string): InputFormat {
  */
 export async function* readDocuments(options: ReadDocumentsOptions): AsyncGenerator<Document> {
   const report = options.report ?? new DataReport();
-  if (options.inputs.length === 0) throw new DataError('no inputs given', { code: 'INPUT_MISSING', context: { field: 'inputs' } });
+  if (options.inputs.length === 0)
+    throw new DataError('no inputs given', { code: 'INPUT_MISSING', context: { field: 'inputs' } });
   const files = await expandInputs({ patterns: options.inputs, cwd: options.cwd });
-  const fields: FieldSelection = { textField: options.textField, idField: options.idField, metaFields: options.metaFields };
+  const fields: FieldSelection = {
+    textField: options.textField,
+    idField: options.idField,
+    metaFields: options.metaFields,
+  };
   for (const file of files) {
-    const format = !options.format || options.format === 'auto' ? detectFormat(file) : options.format;
+    const format =
+      !options.format || options.format === 'auto' ? detectFormat(file) : options.format;
     const common = { file, report, fields, invalidUtf8: options.invalidUtf8 };
     if (format === 'jsonl') yield* readJsonl({ ...common, maxLineBytes: options.maxRecordBytes });
     else if (format === 'csv' || format === 'tsv')
-      yield* readCsv({ ...common, delimiter: format === 'tsv' ? '\t' : ',', maxRecordBytes: options.maxRecordBytes });
+      yield* readCsv({
+        ...common,
+        delimiter: format === 'tsv' ? '\t' : ',',
+        maxRecordBytes: options.maxRecordBytes,
+      });
     else if (format === 'parquet') yield* readParquet(common);
     else if (format === 'arrow') yield* readArrow(common);
-    else yield* readText({ ...common, unit: options.textUnit, maxDocumentBytes: options.maxRecordBytes });
+    else
+      yield* readText({
+        ...common,
+        unit: options.textUnit,
+        maxDocumentBytes: options.maxRecordBytes,
+      });
   }
 }

@@ -26,25 +26,52 @@ export async function* readJsonl(options: {
     for await (const raw of readLines(stream, options.maxLineBytes)) {
       if (raw.tooLong) {
         records++;
-        report.corrupt({ file, line: raw.line, kind: 'too-large', message: 'line longer than maxLineBytes' });
+        report.corrupt({
+          file,
+          line: raw.line,
+          kind: 'too-large',
+          message: 'line longer than maxLineBytes',
+        });
         continue;
       }
       if (raw.bytes.length === 0) continue;
       records++;
-      const text = decodeLine({ bytes: raw.bytes, file, line: raw.line, report, policy: options.invalidUtf8 ?? 'skip' });
+      const text = decodeLine({
+        bytes: raw.bytes,
+        file,
+        line: raw.line,
+        report,
+        policy: options.invalidUtf8 ?? 'skip',
+      });
       if (text === undefined || text.trim() === '') continue;
       let record: unknown;
       try {
         record = JSON.parse(text);
       } catch (error) {
-        report.corrupt({ file, line: raw.line, kind: 'invalid-json', message: (error as Error).message });
+        report.corrupt({
+          file,
+          line: raw.line,
+          kind: 'invalid-json',
+          message: (error as Error).message,
+        });
         continue;
       }
-      const doc = recordToDocument({ record, file, line: raw.line, fields: options.fields ?? {}, report });
+      const doc = recordToDocument({
+        record,
+        file,
+        line: raw.line,
+        fields: options.fields ?? {},
+        report,
+      });
       if (doc) yield doc;
     }
   } catch (error) {
-    report.corrupt({ file, line: records + 1, kind: 'read-error', message: (error as Error).message });
+    report.corrupt({
+      file,
+      line: records + 1,
+      kind: 'read-error',
+      message: (error as Error).message,
+    });
   } finally {
     stream.destroy();
     report.addInput(file, bytes, records);

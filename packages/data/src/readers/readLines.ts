@@ -12,7 +12,10 @@ export interface RawLine {
  * Splits a byte stream into lines without decoding, so invalid UTF-8 can be reported per line.
  * Memory is bounded by `maxLineBytes`: a longer line is skipped and flagged, not buffered.
  */
-export async function* readLines(stream: Readable, maxLineBytes = 64 << 20): AsyncGenerator<RawLine> {
+export async function* readLines(
+  stream: Readable,
+  maxLineBytes = 64 << 20,
+): AsyncGenerator<RawLine> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let skipping = false;
@@ -28,7 +31,8 @@ export async function* readLines(stream: Readable, maxLineBytes = 64 << 20): Asy
     let bytes = pending.length === 0 ? tail : Buffer.concat([...pending, tail]);
     pending = [];
     pendingBytes = 0;
-    if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, bytes.length - 1);
+    if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0d)
+      bytes = bytes.subarray(0, bytes.length - 1);
     return { bytes, line: lineNo };
   };
   for await (const chunk of stream as AsyncIterable<Buffer>) {

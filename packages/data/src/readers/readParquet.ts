@@ -7,11 +7,21 @@ import { type FieldSelection, recordToDocument } from './recordToDocument.js';
  * Streams a Parquet file one row group at a time through `hyparquet` (memory bounded by the
  * largest row group). Bad rows are reported by 1-based row number.
  */
-export async function* readParquet(options: { file: string; report: DataReport; fields?: FieldSelection }): AsyncGenerator<Document> {
+export async function* readParquet(options: {
+  file: string;
+  report: DataReport;
+  fields?: FieldSelection;
+}): AsyncGenerator<Document> {
   const { file, report } = options;
   const fields = options.fields ?? {};
   const columns = [
-    ...new Set([fields.textField ?? 'text', ...(fields.idField ? [fields.idField] : []), ...(fields.metaFields ?? [])].map(topLevel)),
+    ...new Set(
+      [
+        fields.textField ?? 'text',
+        ...(fields.idField ? [fields.idField] : []),
+        ...(fields.metaFields ?? []),
+      ].map(topLevel),
+    ),
   ];
   let rows = 0;
   let size = 0;
@@ -22,7 +32,13 @@ export async function* readParquet(options: { file: string; report: DataReport; 
     let rowStart = 0;
     for (const group of metadata.row_groups) {
       const rowEnd = rowStart + Number(group.num_rows);
-      const records = await parquetReadObjects({ file: buffer, metadata, columns, rowStart, rowEnd });
+      const records = await parquetReadObjects({
+        file: buffer,
+        metadata,
+        columns,
+        rowStart,
+        rowEnd,
+      });
       for (const record of records) {
         rows++;
         const doc = recordToDocument({ record, file, line: rows, fields, report });
@@ -31,7 +47,12 @@ export async function* readParquet(options: { file: string; report: DataReport; 
       rowStart = rowEnd;
     }
   } catch (error) {
-    report.corrupt({ file, line: rows + 1, kind: 'read-error', message: `Parquet: ${(error as Error).message}` });
+    report.corrupt({
+      file,
+      line: rows + 1,
+      kind: 'read-error',
+      message: `Parquet: ${(error as Error).message}`,
+    });
   } finally {
     report.addInput(file, size, rows);
   }

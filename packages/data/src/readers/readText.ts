@@ -38,8 +38,18 @@ export async function* readText(options: {
     const doc: Document | undefined =
       bad || tooLarge || text.trim() === ''
         ? undefined
-        : { id: unit === 'file' ? file : `${file}:${startLine}`, text, source: { file, line: startLine } };
-    if (tooLarge) report.corrupt({ file, line: startLine, kind: 'too-large', message: `document over ${maxBytes} bytes` });
+        : {
+            id: unit === 'file' ? file : `${file}:${startLine}`,
+            text,
+            source: { file, line: startLine },
+          };
+    if (tooLarge)
+      report.corrupt({
+        file,
+        line: startLine,
+        kind: 'too-large',
+        message: `document over ${maxBytes} bytes`,
+      });
     if (parts.length > 0 || tooLarge || bad) records++;
     parts = [];
     partBytes = 0;
@@ -74,7 +84,12 @@ export async function* readText(options: {
     const doc = flush();
     if (doc) yield doc;
   } catch (error) {
-    report.corrupt({ file, line: startLine, kind: 'read-error', message: (error as Error).message });
+    report.corrupt({
+      file,
+      line: startLine,
+      kind: 'read-error',
+      message: (error as Error).message,
+    });
   } finally {
     stream.destroy();
     report.addInput(file, bytes, records);

@@ -41,7 +41,12 @@ describe('readers', () => {
     ];
     await writeFile(file, Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])));
     const report = new DataReport();
-    const docs = await collect({ inputs: [file], report, idField: 'id', metaFields: ['meta.label'] });
+    const docs = await collect({
+      inputs: [file],
+      report,
+      idField: 'id',
+      metaFields: ['meta.label'],
+    });
     expect(docs.map((d) => [d.id, d.text, d.meta?.['meta.label'], d.source?.line])).toEqual([
       ['a', 'first', 'x', 1],
       ['7', 'last', 'y', 8],
@@ -72,7 +77,9 @@ describe('readers', () => {
   });
 
   it('gzip: detected by magic bytes; a truncated stream is reported, not thrown', async () => {
-    const body = Array.from({ length: 500 }, (_, i) => JSON.stringify({ text: `row ${i}` })).join('\n');
+    const body = Array.from({ length: 500 }, (_, i) => JSON.stringify({ text: `row ${i}` })).join(
+      '\n',
+    );
     const gz = gzipSync(body);
     await writeFile(join(dir, 'ok.jsonl.gz'), gz);
     expect(await collect({ inputs: [join(dir, 'ok.jsonl.gz')] })).toHaveLength(500);
@@ -85,7 +92,10 @@ describe('readers', () => {
 
   it('CSV: quoted multi-line fields, escaped quotes, wrong field counts reported', async () => {
     const file = join(dir, 'data.csv');
-    await writeFile(file, 'id,text\n1,"hello, ""world""\nsecond line"\n2,plain\n3,too,many\n4,"never closed\n');
+    await writeFile(
+      file,
+      'id,text\n1,"hello, ""world""\nsecond line"\n2,plain\n3,too,many\n4,"never closed\n',
+    );
     const report = new DataReport();
     const docs = await collect({ inputs: [file], report, idField: 'id' });
     expect(docs.map((d) => [d.id, d.text])).toEqual([
@@ -115,9 +125,14 @@ describe('readers', () => {
     ]);
     const all = await expandInputs({ patterns: [join(dir, 'txt')] });
     expect(all).toHaveLength(4);
-    const replaced = await collect({ inputs: [join(dir, 'txt', 'bad.txt')], invalidUtf8: 'replace' });
+    const replaced = await collect({
+      inputs: [join(dir, 'txt', 'bad.txt')],
+      invalidUtf8: 'replace',
+    });
     expect(replaced[0]!.text).toBe('A\n\ufffd(');
-    await expect(collect({ inputs: [join(dir, 'nothing-*.txt')] })).rejects.toThrow(/no file matches/);
+    await expect(collect({ inputs: [join(dir, 'nothing-*.txt')] })).rejects.toThrow(
+      /no file matches/,
+    );
     expect(globToRegExp('**/*.{json,jsonl}').test('a/b/c.jsonl')).toBe(true);
     expect(globToRegExp('*.txt').test('a/b.txt')).toBe(false);
   });
@@ -133,13 +148,19 @@ describe('readers', () => {
       rowGroupSize: 1000,
     });
     await writeFile(join(dir, 'rows.parquet'), new Uint8Array(pq));
-    const fromParquet = await collect({ inputs: [join(dir, 'rows.parquet')], metaFields: ['label'] });
+    const fromParquet = await collect({
+      inputs: [join(dir, 'rows.parquet')],
+      metaFields: ['label'],
+    });
     expect(fromParquet.map((d) => d.text)).toEqual(texts);
     expect(fromParquet[3]!.meta).toEqual({ label: 'odd' });
     const table = tableFromArrays({ text: ['x', 'y', 'z'], n: Int32Array.from([1, 2, 3]) });
     await writeFile(join(dir, 'rows.arrow'), tableToIPC(table, 'file'));
     await writeFile(join(dir, 'rows.arrows'), tableToIPC(table, 'stream'));
-    const arrow = await collect({ inputs: [join(dir, 'rows.arrow'), join(dir, 'rows.arrows')], idField: 'n' });
+    const arrow = await collect({
+      inputs: [join(dir, 'rows.arrow'), join(dir, 'rows.arrows')],
+      idField: 'n',
+    });
     expect(arrow.map((d) => `${d.id}${d.text}`)).toEqual(['1x', '2y', '3z', '1x', '2y', '3z']);
     const report = new DataReport();
     await writeFile(join(dir, 'fake.parquet'), 'not parquet at all');

@@ -35,22 +35,38 @@ export function recordToDocument(options: {
   const { record, file, line, report } = options;
   const textField = options.fields.textField ?? 'text';
   if (record === null || typeof record !== 'object' || Array.isArray(record)) {
-    report.corrupt({ file, line, kind: 'wrong-type', message: `expected an object, got ${describe(record)}` });
+    report.corrupt({
+      file,
+      line,
+      kind: 'wrong-type',
+      message: `expected an object, got ${describe(record)}`,
+    });
     return undefined;
   }
   const text = getPath(record, textField);
   if (text === undefined || text === null) {
-    report.corrupt({ file, line, kind: 'missing-field', message: `field "${textField}" is missing` });
+    report.corrupt({
+      file,
+      line,
+      kind: 'missing-field',
+      message: `field "${textField}" is missing`,
+    });
     return undefined;
   }
   if (typeof text !== 'string') {
-    report.corrupt({ file, line, kind: 'wrong-type', message: `field "${textField}" is ${describe(text)}, expected a string` });
+    report.corrupt({
+      file,
+      line,
+      kind: 'wrong-type',
+      message: `field "${textField}" is ${describe(text)}, expected a string`,
+    });
     return undefined;
   }
   let id = `${file}:${line}`;
   if (options.fields.idField) {
     const raw = getPath(record, options.fields.idField);
-    if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'bigint') id = String(raw);
+    if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'bigint')
+      id = String(raw);
   }
   const doc: Document = { id, text, source: { file, line } };
   if (options.fields.metaFields && options.fields.metaFields.length > 0) {

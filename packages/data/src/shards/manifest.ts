@@ -25,7 +25,10 @@ export const manifestSchema = z.object({
   version: z.literal(1),
   /** Arrow schema of every shard: id (utf8), tokens (list<int32>), label (utf8, nullable). */
   columns: z.array(z.string()),
-  tokenizer: z.object({ vocabSize: z.number().int().positive(), eosTokenId: z.number().int().nonnegative() }),
+  tokenizer: z.object({
+    vocabSize: z.number().int().positive(),
+    eosTokenId: z.number().int().nonnegative(),
+  }),
   split: z.object({
     seed: z.number().int(),
     fractions: z.record(z.string(), z.number()),
@@ -47,13 +50,20 @@ export async function readManifest(dir: string): Promise<ShardManifest> {
   try {
     raw = JSON.parse(await readFile(file, 'utf8'));
   } catch (cause) {
-    throw new DataError(`cannot read shard manifest ${file}: ${(cause as Error).message}`, { code: 'MANIFEST', context: { file }, cause });
+    throw new DataError(`cannot read shard manifest ${file}: ${(cause as Error).message}`, {
+      code: 'MANIFEST',
+      context: { file },
+      cause,
+    });
   }
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = issue.path.map(String).join('.');
-    throw new DataError(`invalid shard manifest ${file}: ${field}: ${issue.message}`, { code: 'MANIFEST', context: { file, field } });
+    throw new DataError(`invalid shard manifest ${file}: ${field}: ${issue.message}`, {
+      code: 'MANIFEST',
+      context: { file, field },
+    });
   }
   return parsed.data;
 }

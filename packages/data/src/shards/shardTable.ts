@@ -1,6 +1,17 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { Field, Int32, List, Table, Utf8, makeData, makeVector, tableFromIPC, tableToIPC, vectorFromArray } from 'apache-arrow';
+import {
+  Field,
+  Int32,
+  List,
+  Table,
+  Utf8,
+  makeData,
+  makeVector,
+  tableFromIPC,
+  tableToIPC,
+  vectorFromArray,
+} from 'apache-arrow';
 import { DataError } from '../errors.js';
 
 /** One shard in memory: packed token ids and document boundaries (`offsets[i]..offsets[i+1]`). */
@@ -20,7 +31,11 @@ export interface ShardContents {
  */
 export function encodeShard(contents: ShardContents): Uint8Array {
   const n = contents.ids.length;
-  const child = makeData({ type: new Int32(), length: contents.tokens.length, data: contents.tokens });
+  const child = makeData({
+    type: new Int32(),
+    length: contents.tokens.length,
+    data: contents.tokens,
+  });
   const tokens = makeData({
     type: new List(new Field('item', new Int32(), false)),
     length: n,
@@ -42,10 +57,18 @@ export function decodeShard(bytes: Uint8Array, file = '<buffer>'): ShardContents
   try {
     table = tableFromIPC(bytes);
   } catch (cause) {
-    throw new DataError(`${file} is not an Arrow IPC file: ${(cause as Error).message}`, { code: 'SHARD', context: { file }, cause });
+    throw new DataError(`${file} is not an Arrow IPC file: ${(cause as Error).message}`, {
+      code: 'SHARD',
+      context: { file },
+      cause,
+    });
   }
   const column = table.getChild('tokens');
-  if (!column) throw new DataError(`${file} has no "tokens" column`, { code: 'SHARD', context: { file, field: 'tokens' } });
+  if (!column)
+    throw new DataError(`${file} has no "tokens" column`, {
+      code: 'SHARD',
+      context: { file, field: 'tokens' },
+    });
   const ids = (table.getChild('id')?.toArray() as string[] | undefined) ?? [];
   const labelColumn = table.getChild('label');
   const labels: Array<string | null> = [];
@@ -54,7 +77,11 @@ export function decodeShard(bytes: Uint8Array, file = '<buffer>'): ShardContents
   for (const data of column.data) {
     const values = data.children[0]!.values as Int32Array;
     total += data.valueOffsets[data.length]! - data.valueOffsets[0]!;
-    if (!(values instanceof Int32Array)) throw new DataError(`${file}: tokens must be list<int32>`, { code: 'SHARD', context: { file } });
+    if (!(values instanceof Int32Array))
+      throw new DataError(`${file}: tokens must be list<int32>`, {
+        code: 'SHARD',
+        context: { file },
+      });
   }
   const tokens = new Int32Array(total);
   let row = 0;
@@ -68,25 +95,44 @@ export function decodeShard(bytes: Uint8Array, file = '<buffer>'): ShardContents
     at += vo[data.length]! - vo[0]!;
     row += data.length;
   }
-  for (let i = 0; i < table.numRows; i++) labels.push((labelColumn?.get(i) as string | null | undefined) ?? null);
-  return { ids: ids.length === table.numRows ? [...ids] : Array.from({ length: table.numRows }, (_, i) => String(i)), labels, tokens, offsets };
+  for (let i = 0; i < table.numRows; i++)
+    labels.push((labelColumn?.get(i) as string | null | undefined) ?? null);
+  return {
+    ids:
+      ids.length === table.numRows
+        ? [...ids]
+        : Array.from({ length: table.numRows }, (_, i) => String(i)),
+    labels,
+    tokens,
+    offsets,
+  };
 }
 
 /** Reads a shard file, checking its SHA-256 against the manifest when one is given. */
-export async function readShardFile(options: { file: string; sha256?: string }): Promise<ShardContents> {
+export async function readShardFile(options: {
+  file: string;
+  sha256?: string;
+}): Promise<ShardContents> {
   let bytes: Buffer;
   try {
     bytes = await readFile(options.file);
   } catch (cause) {
-    throw new DataError(`cannot read shard ${options.file}: ${(cause as Error).message}`, { code: 'SHARD', context: { file: options.file }, cause });
+    throw new DataError(`cannot read shard ${options.file}: ${(cause as Error).message}`, {
+      code: 'SHARD',
+      context: { file: options.file },
+      cause,
+    });
   }
   if (options.sha256) {
     const actual = createHash('sha256').update(bytes).digest('hex');
     if (actual !== options.sha256) {
-      throw new DataError(`shard ${options.file} is corrupt: sha256 ${actual} != manifest ${options.sha256}`, {
-        code: 'SHARD_HASH',
-        context: { file: options.file },
-      });
+      throw new DataError(
+        `shard ${options.file} is corrupt: sha256 ${actual} != manifest ${options.sha256}`,
+        {
+          code: 'SHARD_HASH',
+          context: { file: options.file },
+        },
+      );
     }
   }
   return decodeShard(bytes, options.file);

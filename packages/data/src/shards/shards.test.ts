@@ -12,7 +12,11 @@ import { createLoader } from './tokenLoader.js';
 import { writeShards } from './writeShards.js';
 
 // Byte-level test tokenizer: ids 0–255 are bytes, 256 is EOS.
-const tokenizer = { encode: (t: string) => Array.from(Buffer.from(t)), eosTokenId: 256, vocabSize: 257 };
+const tokenizer = {
+  encode: (t: string) => Array.from(Buffer.from(t)),
+  eosTokenId: 256,
+  vocabSize: 257,
+};
 
 function corpus(n: number): Document[] {
   const rng = new SeededRandom(5);
@@ -57,7 +61,9 @@ describe('token shards', () => {
         for (let i = 0; i < table.numRows; i++) {
           const row = table.get(i)!;
           const original = byId.get(row.id as string)!;
-          expect(Array.from(row.tokens.toArray() as Int32Array)).toEqual(tokenizer.encode(original.text));
+          expect(Array.from(row.tokens.toArray() as Int32Array)).toEqual(
+            tokenizer.encode(original.text),
+          );
           expect(row.label).toBe(original.meta!.label);
           seen++;
         }
@@ -91,7 +97,12 @@ describe('token shards', () => {
 
   it('detects a corrupted shard through its manifest hash', async () => {
     const out = join(dir, 'corrupt');
-    const manifest = await writeShards({ documents: docs.slice(0, 20), tokenizer, outDir: out, fractions: { train: 1 } });
+    const manifest = await writeShards({
+      documents: docs.slice(0, 20),
+      tokenizer,
+      outDir: out,
+      fractions: { train: 1 },
+    });
     const file = join(out, manifest.splits.train!.shards[0]!.file);
     const bytes = await readFile(file);
     bytes[bytes.length >> 1] ^= 0xff;
@@ -105,7 +116,13 @@ describe('packed sequence loader', () => {
   let out: string;
   beforeAll(async () => {
     out = join(dir, 'loader');
-    await writeShards({ documents: docs, tokenizer, outDir: out, fractions: { train: 1 }, maxTokensPerShard: 1500 });
+    await writeShards({
+      documents: docs,
+      tokenizer,
+      outDir: out,
+      fractions: { train: 1 },
+      maxTokensPerShard: 1500,
+    });
   });
 
   it('without shuffling yields the documents back to back with EOS between them', async () => {
@@ -154,10 +171,18 @@ describe('packed sequence loader', () => {
 
   it('rejects bad options with clear errors', async () => {
     await expect(createLoader({ dir: out, sequenceLength: 0 })).rejects.toThrow(/sequenceLength/);
-    await expect(createLoader({ dir: out, sequenceLength: 8, split: 'nope' })).rejects.toThrow(/split "nope"/);
-    await expect(createLoader({ dir: join(dir, 'missing'), sequenceLength: 8 })).rejects.toThrow(/manifest/);
-    await expect(createLoader({ dir: out, sequenceLength: 8, state: { epoch: -1, shard: 0, doc: 0, token: 0, sequences: 0 } })).rejects.toThrow(
-      /state.epoch/,
+    await expect(createLoader({ dir: out, sequenceLength: 8, split: 'nope' })).rejects.toThrow(
+      /split "nope"/,
     );
+    await expect(createLoader({ dir: join(dir, 'missing'), sequenceLength: 8 })).rejects.toThrow(
+      /manifest/,
+    );
+    await expect(
+      createLoader({
+        dir: out,
+        sequenceLength: 8,
+        state: { epoch: -1, shard: 0, doc: 0, token: 0, sequences: 0 },
+      }),
+    ).rejects.toThrow(/state.epoch/);
   });
 });

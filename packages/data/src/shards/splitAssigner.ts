@@ -12,17 +12,23 @@ export class SplitAssigner {
   readonly names: string[];
   private readonly fractions: number[];
   private readonly seed: number;
-  private readonly strata = new Map<string, { rng: SeededRandom; counts: number[]; total: number }>();
+  private readonly strata = new Map<
+    string,
+    { rng: SeededRandom; counts: number[]; total: number }
+  >();
 
   constructor(options: { fractions: Record<string, number>; seed?: number }) {
     this.names = Object.keys(options.fractions);
     const values = Object.values(options.fractions);
     const sum = values.reduce((a, b) => a + b, 0);
     if (this.names.length === 0 || values.some((v) => !(v >= 0)) || Math.abs(sum - 1) > 1e-6) {
-      throw new DataError(`split fractions must be non-negative and sum to 1, got ${JSON.stringify(options.fractions)}`, {
-        code: 'BAD_OPTION',
-        context: { field: 'split.fractions' },
-      });
+      throw new DataError(
+        `split fractions must be non-negative and sum to 1, got ${JSON.stringify(options.fractions)}`,
+        {
+          code: 'BAD_OPTION',
+          context: { field: 'split.fractions' },
+        },
+      );
     }
     this.fractions = values;
     this.seed = options.seed ?? 0;
@@ -32,7 +38,11 @@ export class SplitAssigner {
   assign(stratum = ''): string {
     let s = this.strata.get(stratum);
     if (!s) {
-      s = { rng: new SeededRandom(hashString(stratum, this.seed >>> 0)), counts: this.fractions.map(() => 0), total: 0 };
+      s = {
+        rng: new SeededRandom(hashString(stratum, this.seed >>> 0)),
+        counts: this.fractions.map(() => 0),
+        total: 0,
+      };
       this.strata.set(stratum, s);
     }
     s.total++;

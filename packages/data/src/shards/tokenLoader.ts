@@ -68,18 +68,26 @@ export class TokenLoader implements AsyncIterable<Int32Array> {
     };
     this.sequenceLength = options.sequenceLength;
     this.eos = manifest.tokenizer.eosTokenId;
-    this.pos = options.state ? { ...options.state } : { epoch: 0, shard: 0, doc: 0, token: 0, sequences: 0 };
+    this.pos = options.state
+      ? { ...options.state }
+      : { epoch: 0, shard: 0, doc: 0, token: 0, sequences: 0 };
   }
 
   /** Opens a split of a shard directory. */
   static async open(options: CreateLoaderOptions): Promise<TokenLoader> {
     if (!Number.isInteger(options.sequenceLength) || options.sequenceLength < 1) {
-      throw new DataError(`sequenceLength must be a positive integer, got ${options.sequenceLength}`, { code: 'BAD_OPTION', context: { field: 'sequenceLength' } });
+      throw new DataError(
+        `sequenceLength must be a positive integer, got ${options.sequenceLength}`,
+        { code: 'BAD_OPTION', context: { field: 'sequenceLength' } },
+      );
     }
     const manifest = await readManifest(options.dir);
     const split = options.split ?? 'train';
     if (!manifest.splits[split]) {
-      throw new DataError(`split "${split}" not in ${options.dir} (has ${Object.keys(manifest.splits).join(', ')})`, { code: 'BAD_OPTION', context: { field: 'split' } });
+      throw new DataError(
+        `split "${split}" not in ${options.dir} (has ${Object.keys(manifest.splits).join(', ')})`,
+        { code: 'BAD_OPTION', context: { field: 'split' } },
+      );
     }
     if (options.state) validateState(options.state);
     return new TokenLoader(manifest, options);
@@ -108,7 +116,10 @@ export class TokenLoader implements AsyncIterable<Int32Array> {
         return out;
       }
       if (start.shard === 0 && start.doc === 0 && start.token === 0) {
-        throw new DataError(`split "${this.options.split}" holds fewer than ${this.sequenceLength} tokens`, { code: 'BAD_OPTION', context: { field: 'sequenceLength' } });
+        throw new DataError(
+          `split "${this.options.split}" holds fewer than ${this.sequenceLength} tokens`,
+          { code: 'BAD_OPTION', context: { field: 'sequenceLength' } },
+        );
       }
       // Not enough tokens left in this epoch: drop the remainder and start the next epoch.
       this.pos = { epoch: start.epoch + 1, shard: 0, doc: 0, token: 0, sequences: start.sequences };
@@ -171,7 +182,8 @@ export class TokenLoader implements AsyncIterable<Int32Array> {
   private shardOrder(epoch: number, count: number): number[] {
     if (this.orderCache?.epoch === epoch) return this.orderCache.shards;
     const shards = Array.from({ length: count }, (_, i) => i);
-    if (this.options.shuffle) new SeededRandom(mix(this.options.seed, epoch, 0x5a4d)).shuffle(shards);
+    if (this.options.shuffle)
+      new SeededRandom(mix(this.options.seed, epoch, 0x5a4d)).shuffle(shards);
     this.orderCache = { epoch, shards };
     // Shards of earlier epochs are not needed again.
     this.cache.clear();
@@ -206,7 +218,10 @@ export class TokenLoader implements AsyncIterable<Int32Array> {
       const shardIndex = order[p]!;
       if (!this.cache.has(shardIndex)) {
         const entry = this.manifest.splits[this.options.split]!.shards[shardIndex]!;
-        const promise = readShardFile({ file: join(this.options.dir, entry.file), sha256: this.options.verify ? entry.sha256 : undefined });
+        const promise = readShardFile({
+          file: join(this.options.dir, entry.file),
+          sha256: this.options.verify ? entry.sha256 : undefined,
+        });
         // A prefetch that fails is reported when (and if) the shard is actually needed.
         promise.catch(() => undefined);
         this.cache.set(shardIndex, promise);
@@ -224,7 +239,10 @@ export function createLoader(options: CreateLoaderOptions): Promise<TokenLoader>
 function validateState(state: LoaderState): void {
   for (const key of ['epoch', 'shard', 'doc', 'token', 'sequences'] as const) {
     if (!Number.isInteger(state[key]) || state[key] < 0) {
-      throw new DataError(`loader state.${key} must be a non-negative integer, got ${state[key]}`, { code: 'BAD_OPTION', context: { field: `state.${key}` } });
+      throw new DataError(`loader state.${key} must be a non-negative integer, got ${state[key]}`, {
+        code: 'BAD_OPTION',
+        context: { field: `state.${key}` },
+      });
     }
   }
 }

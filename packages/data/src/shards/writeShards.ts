@@ -39,7 +39,10 @@ interface OpenShard {
 export async function writeShards(options: WriteShardsOptions): Promise<ShardManifest> {
   const eos = options.tokenizer.eosTokenId;
   if (eos === undefined) {
-    throw new DataError('sharding needs tokenizer.eosTokenId (written between packed documents)', { code: 'BAD_OPTION', context: { field: 'tokenizer.eosTokenId' } });
+    throw new DataError('sharding needs tokenizer.eosTokenId (written between packed documents)', {
+      code: 'BAD_OPTION',
+      context: { field: 'tokenizer.eosTokenId' },
+    });
   }
   const fractions = options.fractions ?? { train: 0.98, validation: 0.01, test: 0.01 };
   const seed = options.seed ?? 0;
@@ -47,7 +50,9 @@ export async function writeShards(options: WriteShardsOptions): Promise<ShardMan
   const maxTokens = options.maxTokensPerShard ?? 1 << 24;
   await mkdir(options.outDir, { recursive: true });
   const open = new Map<string, OpenShard>();
-  const splits: ShardManifest['splits'] = Object.fromEntries(assigner.names.map((n) => [n, { documents: 0, tokens: 0, shards: [] as ShardEntry[] }]));
+  const splits: ShardManifest['splits'] = Object.fromEntries(
+    assigner.names.map((n) => [n, { documents: 0, tokens: 0, shards: [] as ShardEntry[] }]),
+  );
   const stats = options.report?.stage('shard');
 
   const flush = async (split: string) => {
@@ -59,11 +64,22 @@ export async function writeShards(options: WriteShardsOptions): Promise<ShardMan
       tokens.set(c, at);
       at += c.length;
     }
-    const bytes = encodeShard({ ids: shard.ids, labels: shard.labels, tokens, offsets: Int32Array.from(shard.offsets) });
+    const bytes = encodeShard({
+      ids: shard.ids,
+      labels: shard.labels,
+      tokens,
+      offsets: Int32Array.from(shard.offsets),
+    });
     const entry = splits[split]!;
     const file = `${split}-${String(entry.shards.length).padStart(5, '0')}.arrow`;
     await writeFile(join(options.outDir, file), bytes);
-    entry.shards.push({ file, documents: shard.ids.length, tokens: shard.tokens, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+    entry.shards.push({
+      file,
+      documents: shard.ids.length,
+      tokens: shard.tokens,
+      bytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    });
     open.delete(split);
   };
 
@@ -74,7 +90,8 @@ export async function writeShards(options: WriteShardsOptions): Promise<ShardMan
       if (stats) options.report!.reject(stats, doc.id, 'no_tokens');
       continue;
     }
-    const label = options.stratifyBy === undefined ? null : stringOrNull(doc.meta?.[options.stratifyBy]);
+    const label =
+      options.stratifyBy === undefined ? null : stringOrNull(doc.meta?.[options.stratifyBy]);
     const split = assigner.assign(label ?? '');
     let shard = open.get(split);
     if (!shard) {
@@ -84,7 +101,10 @@ export async function writeShards(options: WriteShardsOptions): Promise<ShardMan
     const ids = Int32Array.from(encoded);
     for (let i = 0; i < ids.length; i++) {
       if (ids[i]! < 0 || ids[i]! >= options.tokenizer.vocabSize) {
-        throw new DataError(`tokenizer produced id ${ids[i]} outside vocabSize ${options.tokenizer.vocabSize} for ${doc.id}`, { code: 'BAD_TOKEN', context: { field: 'tokens' } });
+        throw new DataError(
+          `tokenizer produced id ${ids[i]} outside vocabSize ${options.tokenizer.vocabSize} for ${doc.id}`,
+          { code: 'BAD_TOKEN', context: { field: 'tokens' } },
+        );
       }
     }
     shard.ids.push(doc.id);

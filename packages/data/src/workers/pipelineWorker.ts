@@ -12,8 +12,11 @@ const port = parentPort!;
 
 async function main(): Promise<void> {
   const cleaner =
-    init.clean === false ? undefined : await createCleaner({ config: init.clean as CleanConfigInput, part: 'text' });
-  const hasher = init.dedup === false ? undefined : new Deduplicator(dedupOptions(init.dedup as DedupConfig));
+    init.clean === false
+      ? undefined
+      : await createCleaner({ config: init.clean as CleanConfigInput, part: 'text' });
+  const hasher =
+    init.dedup === false ? undefined : new Deduplicator(dedupOptions(init.dedup as DedupConfig));
   port.on('message', (request: BatchRequest) => {
     const report = new DataReport({ maxSamples: 5 });
     const batchCleaner = cleaner ? new Cleaner({ stages: cleaner.stages, report }) : undefined;

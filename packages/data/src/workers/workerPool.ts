@@ -18,9 +18,16 @@ interface Slot {
 function workerEntry(): { script: URL | string; eval: boolean; execArgv?: string[] } {
   const here = import.meta.url;
   if (!here.endsWith('.ts')) {
-    return { script: new URL(here.endsWith('.cjs') ? './pipelineWorker.cjs' : './pipelineWorker.js', here), eval: false };
+    return {
+      script: new URL(here.endsWith('.cjs') ? './pipelineWorker.cjs' : './pipelineWorker.js', here),
+      eval: false,
+    };
   }
-  const api = pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const api = pathToFileURL(
+    createRequire(here)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  ).href;
   const entry = new URL('./pipelineWorker.ts', here).href;
   const script = `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
   return { script, eval: true, execArgv: ['--conditions=source'] };
@@ -38,7 +45,11 @@ export class WorkerPool {
   constructor(options: { size: number; init: WorkerInit }) {
     const entry = workerEntry();
     const boots = Array.from({ length: options.size }, () => {
-      const worker = new Worker(entry.script, { eval: entry.eval, workerData: options.init, execArgv: entry.execArgv });
+      const worker = new Worker(entry.script, {
+        eval: entry.eval,
+        workerData: options.init,
+        execArgv: entry.execArgv,
+      });
       const slot: Slot = { worker, busy: 0, pending: new Map() };
       this.slots.push(slot);
       return new Promise<void>((resolve, reject) => {
@@ -53,7 +64,13 @@ export class WorkerPool {
               waiter.resolve(result);
             });
             resolve();
-          } else reject(new DataError(`worker failed to start: ${message.error}`, { code: 'WORKER', context: {} }));
+          } else
+            reject(
+              new DataError(`worker failed to start: ${message.error}`, {
+                code: 'WORKER',
+                context: {},
+              }),
+            );
         };
         worker.on('message', onFirst);
         worker.once('error', reject);

