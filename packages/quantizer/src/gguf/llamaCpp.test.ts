@@ -24,7 +24,7 @@ beforeAll(async () => {
   const tokens = JSON.parse(await readFile(join(trained, 'tokens.json'), 'utf8')) as { heldOut: number[] };
   prompt = tokens.heldOut.slice(0, 12);
   // build: 'never' → only the prebuilt binary shipped in @node-llama-cpp/<platform> is used.
-  llama = await getLlama({ build: 'never', gpu: false, logLevel: LlamaLogLevel.error, progressLogs: false });
+  llama = await getLlama({ build: 'never', gpu: false, logLevel: LlamaLogLevel.error, progressLogs: false, maxThreads: 1 });
 });
 
 afterAll(async () => {
@@ -35,7 +35,8 @@ afterAll(async () => {
 
 async function llamaGreedy(path: string, ids: number[], count: number): Promise<number[]> {
   const lm = await llama.loadModel({ modelPath: path });
-  const context = await lm.createContext({ contextSize: 128 });
+  // One thread: llama.cpp's spinning workers crawl on a loaded 2-core machine.
+  const context = await lm.createContext({ contextSize: 128, threads: 1 });
   try {
     const out: number[] = [];
     for await (const token of context.getSequence().evaluate(ids as Token[], { temperature: 0 })) {
