@@ -1,5 +1,5 @@
 import { tf } from '@deepline/core';
-import { TrainerError, checkNumber } from './errors.js';
+import { checkNumber, TrainerError } from './errors.js';
 
 /** Options of AdamW. Defaults are DeepSeek-V3's pre-training settings (report §4.2). */
 export interface AdamWOptions {

@@ -1,5 +1,5 @@
-import { SeededRandom, type RandomState } from '@deepline/core';
-import { TrainerError, checkInteger } from './errors.js';
+import { type RandomState, SeededRandom } from '@deepline/core';
+import { checkInteger, TrainerError } from './errors.js';
 
 /** One batch of packed, fixed-length token sequences (row-major [batchSize, seqLen]). */
 export interface TokenBatch {

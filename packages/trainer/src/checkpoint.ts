@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type RandomState,
   type RawTensor,
-  type TensorToWrite,
   readSafetensors,
   readSafetensorsDir,
   serializeSafetensors,
+  type TensorToWrite,
   tf,
   toFloat32,
 } from '@deepline/core';
@@ -84,14 +84,7 @@ export async function writeCheckpoint(options: WriteCheckpointOptions): Promise<
   const temp = join(dir, `.tmp-${name}-${process.pid}-${Date.now()}`);
   await mkdir(temp);
   try {
-    const modelDir = join(temp, 'model');
-    await mkdir(modelDir);
-    if (model.save) await model.save(modelDir);
-    else
-      await writeFileSynced(
-        join(modelDir, 'model.safetensors'),
-        serializeSafetensors(weightsToWrite(model)),
-      );
+    await writeModel(model, join(temp, 'model'));
     await options.onFile?.('model');
     await writeFileSynced(join(temp, OPTIMIZER_FILE), serializeOptimizer(optimizer));
     await options.onFile?.(OPTIMIZER_FILE);
@@ -122,12 +115,21 @@ function assertFiniteWeights(model: TrainableModel, step: number): void {
   }
 }
 
-function weightsToWrite(model: TrainableModel): Record<string, TensorToWrite> {
-  const out: Record<string, TensorToWrite> = {};
-  for (const [name, v] of model.namedWeights()) {
-    out[name] = { dtype: 'F32', shape: [...v.shape], data: v.dataSync() as Float32Array };
+/**
+ * Writes the model as a directory its package can load: `model.save(dir)` when the model
+ * has one (HF config.json + safetensors), else `namedWeights()` as `model.safetensors`.
+ */
+export async function writeModel(model: TrainableModel, dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  if (model.save) {
+    await model.save(dir);
+    return;
   }
-  return out;
+  const tensors: Record<string, TensorToWrite> = {};
+  for (const [name, v] of model.namedWeights()) {
+    tensors[name] = { dtype: 'F32', shape: [...v.shape], data: v.dataSync() as Float32Array };
+  }
+  await writeFileSynced(join(dir, 'model.safetensors'), serializeSafetensors(tensors));
 }
 
 function serializeOptimizer(state: AdamWState): Uint8Array {

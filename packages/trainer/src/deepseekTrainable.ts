@@ -1,7 +1,7 @@
 import type { DeepseekModel } from '@deepline/layers';
 import type { RoutingRecord } from './balance.js';
 import { TrainerError } from './errors.js';
-import type { TrainForwardOptions, TrainForwardOutput, TrainableModel } from './model.js';
+import type { TrainableModel, TrainForwardOptions, TrainForwardOutput } from './model.js';
 
 /**
  * Adapts @deepline/layers' DeepseekModel to the trainer: its trainable weights plus the

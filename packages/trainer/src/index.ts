@@ -1,66 +1,62 @@
-export { TrainerError, type TrainerErrorContext } from './errors.js';
+export { AdamW, type AdamWOptions, type AdamWState, defaultDecay } from './adamw.js';
 export {
-  learningRateAt,
-  validateSchedule,
-  type LrSchedule,
-  type CosineSchedule,
-  type ConstantSchedule,
-  type LinearSchedule,
-} from './schedule.js';
-export { AdamW, defaultDecay, type AdamWOptions, type AdamWState } from './adamw.js';
-export { clipGradients, globalNorm, type ClipResult } from './clipping.js';
-export {
-  sequenceBalanceLoss,
-  updateGateBias,
   expertLoad,
   type RoutingRecord,
   type SequenceBalanceLossOptions,
+  sequenceBalanceLoss,
+  updateGateBias,
 } from './balance.js';
-export { crossEntropy, shiftTokens, mtpLoss } from './losses.js';
-export { recomputeGrad } from './recompute.js';
-export type { TrainableModel, TrainForwardOptions, TrainForwardOutput } from './model.js';
 export {
   ArrayBatchSource,
-  packTokens,
   type ArrayBatchSourceOptions,
   type BatchSource,
+  packTokens,
   type TokenBatch,
 } from './batchSource.js';
 export {
-  microBatchGradients,
-  type MicroBatchOptions,
-  type MicroBatchResult,
-} from './microBatch.js';
-export {
-  writeCheckpoint,
-  readCheckpoint,
-  loadWeightsInto,
-  listCheckpoints,
-  latestCheckpoint,
-  pruneCheckpoints,
-  checkpointName,
   CHECKPOINT_FORMAT,
   CHECKPOINT_VERSION,
-  type TrainerState,
   type CheckpointInfo,
+  checkpointName,
   type LoadedCheckpoint,
+  latestCheckpoint,
+  listCheckpoints,
+  loadWeightsInto,
+  pruneCheckpoints,
+  readCheckpoint,
+  type TrainerState,
   type WriteCheckpointOptions,
+  writeCheckpoint,
+  writeModel,
 } from './checkpoint.js';
+export { type ClipResult, clipGradients, globalNorm } from './clipping.js';
+export { deepseekTrainable } from './deepseekTrainable.js';
+export { TrainerError, type TrainerErrorContext } from './errors.js';
+export { loaderBatchSource, type SequenceLoader } from './loaderSource.js';
+export { crossEntropy, mtpLoss, shiftTokens } from './losses.js';
 export { lossPlotSvg, type PlotSeries } from './lossPlot.js';
 export {
-  Trainer,
-  type TrainerOptions,
-  type StepMetrics,
-  type EvalMetrics,
-  type FitSummary,
-} from './trainer.js';
-export { deepseekTrainable } from './deepseekTrainable.js';
-export { loaderBatchSource, type SequenceLoader } from './loaderSource.js';
+  type MicroBatchOptions,
+  type MicroBatchResult,
+  microBatchGradients,
+} from './microBatch.js';
+export type { TrainableModel, TrainForwardOptions, TrainForwardOutput } from './model.js';
+export { recomputeGrad } from './recompute.js';
+export { type EvalMetrics, RunReporter, type StepMetrics } from './runReporter.js';
 export {
-  trainConfigSchema,
+  type ConstantSchedule,
+  type CosineSchedule,
+  type LinearSchedule,
+  type LrSchedule,
+  learningRateAt,
+  validateSchedule,
+} from './schedule.js';
+export {
   loadTrainConfig,
   parseTrainConfig,
+  type RunTrainingOptions,
   runTraining,
   type TrainConfig,
-  type RunTrainingOptions,
+  trainConfigSchema,
 } from './trainConfig.js';
+export { type FitSummary, Trainer, type TrainerOptions } from './trainer.js';

@@ -1,5 +1,5 @@
 import { type SeededRandom, tf } from '@deepline/core';
-import { type RoutingRecord, expertLoad, sequenceBalanceLoss } from './balance.js';
+import { expertLoad, type RoutingRecord, sequenceBalanceLoss } from './balance.js';
 import type { TokenBatch } from './batchSource.js';
 import { TrainerError } from './errors.js';
 import { crossEntropy, mtpLoss, shiftTokens } from './losses.js';

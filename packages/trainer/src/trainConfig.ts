@@ -1,9 +1,9 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import {
-  type Logger,
-  type Tracker,
   createLogger,
+  type Logger,
   loadYamlConfig,
+  type Tracker,
   validateConfig,
 } from '@deepline/core';
 import { createLoader } from '@deepline/data';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Tracker, createLogger, initBackend, tf } from '@deepline/core';
+import { createLogger, initBackend, type Tracker, tf } from '@deepline/core';
 import { makeTempDir, removeDir } from '@deepline/test-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArrayBatchSource } from './batchSource.js';

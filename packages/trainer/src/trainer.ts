@@ -1,13 +1,11 @@
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import {
+  createLogger,
   type Logger,
+  noopTracker,
   ProgressReporter,
   SeededRandom,
   type Tracker,
-  createLogger,
-  noopTracker,
-  serializeSafetensors,
   tf,
 } from '@deepline/core';
 import { AdamW, type AdamWOptions } from './adamw.js';
@@ -16,19 +14,19 @@ import type { BatchSource } from './batchSource.js';
 import {
   CHECKPOINT_FORMAT,
   CHECKPOINT_VERSION,
-  type TrainerState,
   loadWeightsInto,
   pruneCheckpoints,
   readCheckpoint,
+  type TrainerState,
   writeCheckpoint,
+  writeModel,
 } from './checkpoint.js';
 import { clipGradients } from './clipping.js';
-import { TrainerError, checkInteger, checkNumber } from './errors.js';
-import { writeFileSynced } from './fsAtomic.js';
-import { lossPlotSvg } from './lossPlot.js';
-import { batchTensor, microBatchGradients } from './microBatch.js';
+import { checkInteger, checkNumber, TrainerError } from './errors.js';
 import { crossEntropy, shiftTokens } from './losses.js';
+import { batchTensor, microBatchGradients } from './microBatch.js';
 import type { TrainableModel } from './model.js';
+import { type EvalMetrics, RunReporter, type StepMetrics } from './runReporter.js';
 import { type LrSchedule, learningRateAt, validateSchedule } from './schedule.js';
 
 /** Options of Trainer. Only `model`, `data`, `schedule` and `maxSteps` are required. */
@@ -72,31 +70,6 @@ export interface TrainerOptions {
   params?: Record<string, string | number | boolean>;
 }
 
-/** Metrics of one optimizer step. */
-export interface StepMetrics {
-  step: number;
-  loss: number;
-  lmLoss: number;
-  balanceLoss: number;
-  mtpLoss: number;
-  lr: number;
-  gradNorm: number;
-  /** True when a non-finite loss or gradient made the step a no-op. */
-  skipped: boolean;
-  tokens: number;
-  tokensPerSecond: number;
-  /** Assignments per expert, by MoE layer index. */
-  expertLoad: Record<string, number[]>;
-}
-
-/** Result of an evaluation. */
-export interface EvalMetrics {
-  step: number;
-  valLoss: number;
-  perplexity: number;
-  tokens: number;
-}
-
 /** Why and where fit() stopped. */
 export interface FitSummary {
   steps: number;
@@ -135,8 +108,7 @@ export class Trainer {
   private evalsWithoutImprovement = 0;
   private lastValLoss: number | null = null;
   private lastCheckpoint?: string;
-  private readonly lossHistory: [number, number][] = [];
-  private readonly valHistory: [number, number][] = [];
+  private readonly reporter: RunReporter;
 
   constructor(options: TrainerOptions) {
     this.opts = options;
@@ -175,6 +147,7 @@ export class Trainer {
     this.valStart = options.validation?.data.state();
     this.logger = options.logger ?? createLogger({ scope: 'trainer' });
     this.tracker = options.tracker ?? noopTracker;
+    this.reporter = new RunReporter({ tracker: this.tracker, metricsFile: options.metricsFile });
   }
 
   /** Frees the optimizer's moment tensors (the model belongs to the caller). */
@@ -263,7 +236,6 @@ export class Trainer {
           [...loads].map(([layer, l]) => [String(layer), [...l.load]]),
         ),
       };
-      if (!skipped) this.lossHistory.push([this.step, loss]);
       return metrics;
     } finally {
       if (gradSum) tf.dispose([...gradSum.values()]);
@@ -426,7 +398,7 @@ export class Trainer {
         reason = 'data-exhausted';
         break;
       }
-      await this.record(m);
+      await this.reporter.step(m);
       progress?.update(this.step - startStep, {
         loss: m.loss,
         lr: m.lr,
@@ -461,17 +433,15 @@ export class Trainer {
     if (o.checkpoint) {
       if (savedAt !== this.step && this.step > startStep) await this.saveCheckpoint();
       summary.finalModel = await this.exportFinalModel(o.checkpoint.dir);
-      await this.writePlot(o.checkpoint.dir);
     }
+    await this.reporter.finish(o.checkpoint?.dir);
     summary.lastCheckpoint = this.lastCheckpoint;
-    if (o.metricsFile) await this.tracker.logArtifact(o.metricsFile, 'metrics');
     return summary;
   }
 
   private async runValidation(): Promise<boolean> {
     const e = await this.evaluate();
     this.lastValLoss = e.valLoss;
-    this.valHistory.push([e.step, e.valLoss]);
     const minDelta = this.opts.earlyStopping?.minDelta ?? 0;
     const improved = this.bestValLoss === null || e.valLoss < this.bestValLoss - minDelta;
     if (improved) {
@@ -481,61 +451,16 @@ export class Trainer {
     } else {
       this.evalsWithoutImprovement += 1;
     }
-    await this.appendMetrics({ type: 'eval', ...e, best: improved });
-    await this.tracker.logMetrics(
-      { val_loss: e.valLoss, val_perplexity: e.perplexity },
-      { step: e.step },
-    );
+    await this.reporter.evaluation(e, improved);
     this.logger.info(
       `step ${e.step}: validation loss ${e.valLoss.toFixed(4)}, perplexity ${e.perplexity.toFixed(2)}`,
     );
     return improved;
   }
 
-  private async record(m: StepMetrics): Promise<void> {
-    await this.appendMetrics({ type: 'train', ...m });
-    const scalars: Record<string, number> = {
-      loss: m.loss,
-      lm_loss: m.lmLoss,
-      lr: m.lr,
-      grad_norm: m.gradNorm,
-      tokens_per_second: m.tokensPerSecond,
-      skipped: m.skipped ? 1 : 0,
-    };
-    if (m.balanceLoss) scalars.balance_loss = m.balanceLoss;
-    if (m.mtpLoss) scalars.mtp_loss = m.mtpLoss;
-    for (const [layer, load] of Object.entries(m.expertLoad)) {
-      const mean = load.reduce((a, b) => a + b, 0) / load.length;
-      scalars[`moe_layer${layer}_max_load_ratio`] = mean > 0 ? Math.max(...load) / mean : 0;
-    }
-    if (m.skipped)
-      for (const k of Object.keys(scalars)) if (!Number.isFinite(scalars[k]!)) delete scalars[k];
-    await this.tracker.logMetrics(scalars, { step: m.step });
-  }
-
-  private async appendMetrics(record: Record<string, unknown>): Promise<void> {
-    if (!this.opts.metricsFile) return;
-    await mkdir(dirname(this.opts.metricsFile), { recursive: true });
-    // JSON has no NaN/Infinity: write them as strings so a skipped step stays visible.
-    const text = JSON.stringify(record, (_, v) =>
-      typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
-    );
-    await appendFile(this.opts.metricsFile, `${text}\n`);
-  }
-
   private async exportFinalModel(dir: string): Promise<string> {
     const out = join(dir, 'model');
-    await mkdir(out, { recursive: true });
-    if (this.model.save) await this.model.save(out);
-    else {
-      const tensors = Object.fromEntries(
-        [...this.model.namedWeights()].map(([n, v]) => [
-          n,
-          { dtype: 'F32' as const, shape: [...v.shape], data: v.dataSync() as Float32Array },
-        ]),
-      );
-      await writeFileSynced(join(out, 'model.safetensors'), serializeSafetensors(tensors));
-    }
+    await writeModel(this.model, out);
     // Logged at the artifact root, so the run holds it as `model/` (the registered path).
     await this.tracker.logArtifact(out);
     if (this.opts.registerModelName && this.tracker.registerModel) {
@@ -543,19 +468,6 @@ export class Trainer {
       this.logger.info(`registered model ${version.name} version ${version.version}`);
     }
     return out;
-  }
-
-  private async writePlot(dir: string): Promise<void> {
-    const path = join(dir, 'loss.svg');
-    const svg = lossPlotSvg({
-      title: 'training loss',
-      series: [
-        { name: 'train', points: this.lossHistory },
-        { name: 'validation', points: this.valHistory },
-      ],
-    });
-    await writeFile(path, svg);
-    await this.tracker.logArtifact(path, 'plots');
   }
 
   private trackerParams(): Record<string, string | number | boolean> {

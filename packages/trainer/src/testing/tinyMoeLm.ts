@@ -1,6 +1,6 @@
 import { SeededRandom, tf } from '@deepline/core';
 import type { RoutingRecord } from '../balance.js';
-import type { TrainForwardOptions, TrainForwardOutput, TrainableModel } from '../model.js';
+import type { TrainableModel, TrainForwardOptions, TrainForwardOutput } from '../model.js';
 import { recomputeGrad } from '../recompute.js';
 
 /** Size of TinyMoeLm. */
