@@ -1,4 +1,4 @@
 export { main, cliVersion } from './main.js';
 export { commands } from './commands/index.js';
-export { type Command, type CommandContext, UsageError, parseFlags } from './command.js';
+export { type Command, type CommandContext, UsageError } from './command.js';
 export { formatDoctor } from './commands/doctor.js';
