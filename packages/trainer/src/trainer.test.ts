@@ -48,6 +48,23 @@ describe('Trainer', () => {
     model.dispose();
   });
 
+  it('fit stops when the data runs out, discarding a partial accumulation', async () => {
+    const model = new TinyMoeLm(small, 23);
+    // 6 sequences, batch 2, 1 epoch = 3 micro-batches: one step of 2, then 1 left over.
+    const data = cyclicSource({ vocabSize: 16, seqLen: 9, count: 6, batchSize: 2, epochs: 1 });
+    const trainer = new Trainer({
+      model,
+      data,
+      schedule: { kind: 'constant', lr: 0.01 },
+      maxSteps: 10,
+      gradAccumulation: 2,
+      progress: false,
+    });
+    const summary = await trainer.fit();
+    expect(summary).toMatchObject({ reason: 'data-exhausted', steps: 1, tokensSeen: 2 * 2 * 8 });
+    model.dispose();
+  });
+
   it('accumulating 2 micro-batches of 2 equals one batch of 4', async () => {
     const seqs = cyclicCorpus({ vocabSize: 16, seqLen: 9, count: 4 });
     const a = new TinyMoeLm(small, 5);
