@@ -5,6 +5,7 @@ import type { TrainRun } from './measureTfjs.js';
 interface RankResult {
   rank: number;
   msPerStep: number;
+  cpuMsPerStep: number;
   finalLoss: number;
   checksum: number;
   error?: string;
@@ -18,7 +19,7 @@ interface RankResult {
 export async function trainDataParallel(
   cfg: TrainBenchConfig,
   options: { world: number; steps: number; warmup: number; kernels: boolean },
-): Promise<TrainRun & { replicasInSync: boolean }> {
+): Promise<TrainRun & { replicasInSync: boolean; slowestRankCpuMsPerStep: number }> {
   const { world } = options;
   if (cfg.batch % world !== 0) throw new Error(`batch ${cfg.batch} does not split over ${world} workers`);
   const parameters = 800_000; // upper bound of the bench model's 763,008 weights
@@ -53,8 +54,10 @@ export async function trainDataParallel(
   return {
     tokensPerSecond: (cfg.batch * cfg.seq * 1000) / ms,
     msPerStep: ms,
-    // Worker threads share the process CPU clock; per-rank CPU time is not separated here.
-    tokensPerCpuSecond: Number.NaN,
+    // Whole-batch tokens per CPU-second summed over ranks (the all-reduce and the smaller
+    // per-rank batches show up here as lost efficiency against the single-process run).
+    tokensPerCpuSecond: (cfg.batch * cfg.seq * 1000) / results.reduce((a, r) => a + r.cpuMsPerStep, 0),
+    slowestRankCpuMsPerStep: Math.max(...results.map((r) => r.cpuMsPerStep)),
     finalLoss: results.reduce((a, r) => a + r.finalLoss, 0) / world,
     firstLoss: Number.NaN,
     replicasInSync: checksums.every((c) => c === checksums[0]),

@@ -7,6 +7,7 @@ import { registerWasmKernels } from '@deepline/kernels-wasm';
 import type { TrainBenchConfig } from './benchConfig.js';
 import { BenchModel } from './benchModel.js';
 import { benchOptimizer, tokenBatch } from './measureTfjs.js';
+import { threadCpuMs } from './threadCpu.js';
 
 interface WorkerInput {
   cfg: TrainBenchConfig;
@@ -49,10 +50,12 @@ async function main(): Promise<void> {
   const slots = new Float32Array(input.grads);
   let loss = Number.NaN;
   let start = 0;
+  let cpuStart = 0;
   for (let step = 0; step < input.warmup + input.steps; step++) {
     if (step === input.warmup) {
       barrier();
       start = performance.now();
+      cpuStart = threadCpuMs();
     }
     const full = tokenBatch(cfg, step);
     const tokens = tf.slice(full, [rank * local.batch, 0], [local.batch, cfg.seq + 1]);
@@ -83,7 +86,8 @@ async function main(): Promise<void> {
     tf.dispose(Object.values(averaged));
   }
   const ms = (performance.now() - start) / input.steps;
-  parentPort!.postMessage({ rank, msPerStep: ms, finalLoss: loss, checksum: await checksum(model) });
+  const cpuMs = (threadCpuMs() - cpuStart) / input.steps;
+  parentPort!.postMessage({ rank, msPerStep: ms, cpuMsPerStep: cpuMs, finalLoss: loss, checksum: await checksum(model) });
   optimizer.dispose();
   model.dispose();
 }
