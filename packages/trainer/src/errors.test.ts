@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initBackend, readSafetensors, tf } from '@deepline/core';
 import { makeTempDir, removeDir } from '@deepline/test-helpers';
@@ -72,6 +72,30 @@ describe('checkpoint contents', () => {
       bestStep: null,
     });
     expect(state.rng.s).toHaveLength(4);
+    model.dispose();
+  });
+});
+
+describe('checkpoint rewrite', () => {
+  it('saving the same step again replaces it atomically and leaves no temp directories', async () => {
+    const model = new TinyMoeLm(small, 6);
+    const trainer = new Trainer({
+      model,
+      data: cyclicSource({ vocabSize: 16, seqLen: 9, count: 8, batchSize: 2 }),
+      schedule: { kind: 'constant', lr: 0.01 },
+      maxSteps: 5,
+      progress: false,
+    });
+    await trainer.trainStep();
+    const target = join(dir, 'rewrite');
+    const first = await trainer.saveCheckpoint({ dir: target });
+    const w = model.namedWeights().get('lm_head.weight')!;
+    w.assign(tf.mul(w, 2));
+    const second = await trainer.saveCheckpoint({ dir: target });
+    expect(second).toBe(first);
+    const saved = (await readCheckpoint(second)).weights.get('lm_head.weight')!;
+    expect(new Float32Array(saved.bytes.slice().buffer)).toEqual(w.dataSync());
+    expect((await readdir(target)).sort()).toEqual(['step-00000001']);
     model.dispose();
   });
 });
