@@ -3,6 +3,7 @@ import { registerWasmKernels, unregisterWasmKernels, usesFma } from '@deepline/k
 import { type BenchRow, defineBenchSuite } from '../benchSuite.js';
 import { TRAIN_BENCH_CONFIG } from '../trainBench/benchConfig.js';
 import { trainDataParallel } from '../trainBench/dataParallel.js';
+import { trainLayers } from '../trainBench/measureLayers.js';
 import { type TrainRun, trainTfjs } from '../trainBench/measureTfjs.js';
 import { ensureTorch, trainTorch } from '../trainBench/measureTorch.js';
 
@@ -48,8 +49,14 @@ export default defineBenchSuite({
     await registerWasmKernels({ relaxedSimd: 'enable' });
     const ours = trainTfjs(cfg, { steps, warmup, fusedAdam: true });
     log(`tfjs-wasm + deepline kernels: ${ours.tokensPerSecond.toFixed(0)} tokens/s (${describe(ours)}); ${(ours.tokensPerSecond / stock.tokensPerSecond).toFixed(1)}× stock; FMA GEMM: ${usesFma()}`);
+    // The real @deepline/layers DeepSeek-V3 model at the same sizes (MLA, decoupled RoPE,
+    // the tiny preset's gate): the kernel overrides apply to it without any change to it.
+    const layersOurs = trainLayers(cfg, { steps: 2, warmup: 1, fusedAdam: true });
+    log(`@deepline/layers model, tfjs-wasm + deepline kernels: ${layersOurs.tokensPerSecond.toFixed(0)} tokens/s (${describe(layersOurs)})`);
     await unregisterWasmKernels();
-    log(`tensors alive after both runs: ${tf.memory().numTensors}`);
+    const layersStock = trainLayers(cfg, { steps: quick ? 1 : 2, warmup: 1, fusedAdam: false });
+    log(`@deepline/layers model, tfjs-wasm stock: ${layersStock.tokensPerSecond.toFixed(0)} tokens/s (${describe(layersStock)})`);
+    log(`tensors alive after the single-process runs: ${tf.memory().numTensors}`);
     // Both cores: tfjs-wasm is single-threaded in Node, so two worker threads each train half
     // of every batch and average gradients through shared memory (data parallelism).
     const parallel = await trainDataParallel(cfg, { world: 2, steps, warmup, kernels: true });
@@ -86,8 +93,16 @@ export default defineBenchSuite({
         unit: 'tokens/s',
         ours: projected,
         higherIsBetter: true,
-        ...peer,
+        ...cpuPeer,
         note: 'derived from per-thread CPU time: wall time on a shared VM cannot show 2-core scaling',
+      },
+      {
+        name: '@deepline/layers DeepSeek model: deepline kernels vs stock tfjs-wasm',
+        unit: 'tokens/s',
+        ours: layersOurs.tokensPerSecond,
+        peer: layersStock.tokensPerSecond,
+        peerName: 'tfjs-wasm stock',
+        higherIsBetter: true,
       },
       {
         name: 'deepline kernels vs stock tfjs-wasm',
