@@ -67,6 +67,13 @@ it('BatchMatMul broadcasts batch axes independently (rank 4) like explicit tilin
   expect(toleranceRatio(ours.value, reference.value, 1e-5, 1e-4)).toBeLessThanOrEqual(1);
 });
 
+it('BatchMatMul on int32 tensors is left to the stock kernel (no float reinterpretation)', async () => {
+  await tf.setBackend('wasm');
+  const a = tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32');
+  expect(() => tf.matMul(a, a).dataSync()).toThrow(/float32|supported/);
+  a.dispose();
+});
+
 describe('fused ops', () => {
   it('rmsNorm, odd width', async () => {
     await expectConforms({ name: 'rmsNorm', inputs: [f([3, 5, 19], 1), f([19], 2)], fn: ([x, w]) => rmsNorm({ x: x!, weight: w!, eps: 1e-5 }) });

@@ -1,4 +1,4 @@
-import { tf } from '@deepline/core';
+import { originalKernel, tf } from '@deepline/core';
 import { gemmWorkspaceBytes } from '../wasm/gemmWat.js';
 import { kernelInstance } from '../wasm/kernelModule.js';
 import { type WasmBackend, heapOffset } from '../wasm/wasmBackend.js';
@@ -32,6 +32,10 @@ export function batchMatMulKernel(args: { inputs: tf.NamedTensorInfoMap; backend
   const backend = args.backend as WasmBackend;
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') {
+    // Not a float GEMM: let the stock kernel give its own answer (or its own error).
+    return originalKernel('BatchMatMul', 'wasm')!.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  }
   const ra = a.shape.length;
   const rb = b.shape.length;
   const [aRows, aCols] = [a.shape[ra - 2]!, a.shape[ra - 1]!];
