@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ServingError } from '../errors.js';
+import type { ServingError } from '../errors.js';
 import { ServingMetrics } from '../metrics/servingMetrics.js';
 import { resolveSamplingParams } from '../sampling/sampler.js';
 import { FakeLanguageModel, fakeGreedy } from '../testing/fakeLanguageModel.js';

@@ -244,24 +244,37 @@ export class Engine {
     }
   }
 
+  /** Prefills the next prompt chunks of as many admitted sequences as the token budget allows, in one batched call. */
   private async prefillStep(): Promise<number> {
     let budget = this.options.maxPrefillTokensPerStep;
-    let used = 0;
+    const chunks: Array<{ s: SequenceState; tokens: number[] }> = [];
     for (const s of this.running) {
       if (budget <= 0) break;
       if (s.finished || s.cancelled || s.prefilled >= s.request.promptTokens.length) continue;
-      const chunk = s.request.promptTokens.slice(s.prefilled, s.prefilled + budget);
+      const tokens = s.request.promptTokens.slice(s.prefilled, s.prefilled + budget);
+      chunks.push({ s, tokens });
+      budget -= tokens.length;
+    }
+    if (chunks.length === 0) return 0;
+    let logits: Float32Array[];
+    try {
+      logits = await this.model.prefill(chunks.map((c) => ({ sequence: c.s.model!, tokens: c.tokens })));
+    } catch (error) {
+      for (const c of chunks) this.fail(c.s, error);
+      return 0;
+    }
+    let used = 0;
+    chunks.forEach(({ s, tokens }, i) => {
+      s.prefilled += tokens.length;
+      used += tokens.length;
+      this.options.metrics?.promptTokens.inc(this.options.metrics.label(), tokens.length);
+      if (s.prefilled < s.request.promptTokens.length) return;
       try {
-        const logits = await this.model.prefill(s.model!, chunk);
-        s.prefilled += chunk.length;
-        budget -= chunk.length;
-        used += chunk.length;
-        this.options.metrics?.promptTokens.inc(this.options.metrics.label(), chunk.length);
-        if (s.prefilled === s.request.promptTokens.length) this.accept(s, logits);
+        this.accept(s, logits[i]!);
       } catch (error) {
         this.fail(s, error);
       }
-    }
+    });
     return used;
   }
 
@@ -304,14 +317,18 @@ export class Engine {
     m?.generationTokens.inc(m.label());
     if (s.stopIds.has(token)) {
       s.events.push({ type: 'token', token, text: '' });
-      return this.finish(s, 'stop');
+      this.finish(s, 'stop');
+      return;
     }
     const { delta, stopped } = s.text.push(token);
     const contextFull = s.request.promptTokens.length + s.generated >= this.model.contextLength;
     const reason: FinishReason | undefined = stopped ? 'stop' : s.generated >= s.request.maxTokens || contextFull ? 'length' : undefined;
     // A sequence ending on length releases text held back for a possible stop string.
     const text = reason === 'length' ? delta + s.text.flush() : delta;
-    if (s.request.blockOutput?.(s.output + text)) return this.finish(s, 'content_filter');
+    if (s.request.blockOutput?.(s.output + text)) {
+      this.finish(s, 'content_filter');
+      return;
+    }
     s.output += text;
     s.events.push({ type: 'token', token, text });
     if (reason) this.finish(s, reason);

@@ -12,8 +12,11 @@ export interface LanguageModel {
   readonly kvBytesPerToken: number;
   /** A fresh, empty per-sequence state. */
   createSequence(): ModelSequence;
-  /** Feeds tokens (the prompt, or a chunk of it) to one sequence; returns the logits after the last. */
-  prefill(sequence: ModelSequence, tokens: readonly number[]): Promise<Float32Array>;
+  /**
+   * Feeds prompt tokens (a whole prompt or a chunk of one) to several sequences in one
+   * batched pass; returns the logits after each chunk's last token, in order.
+   */
+  prefill(chunks: ReadonlyArray<PrefillChunk>): Promise<Float32Array[]>;
   /**
    * Appends one token to each sequence in a single batched step and returns the next-token
    * logits of each, in order.
@@ -27,6 +30,11 @@ export interface ModelSequence {
   readonly length: number;
   /** Frees the cache; the sequence is unusable afterwards. */
   dispose(): void;
+}
+
+export interface PrefillChunk {
+  sequence: ModelSequence;
+  tokens: readonly number[];
 }
 
 export interface DecodeStep {

@@ -162,7 +162,7 @@ export async function handleCompletion(ctx: RouteContext, req: IncomingMessage, 
       const includeUsage = body.stream_options?.include_usage === true;
       const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => ({ id, object: 'text_completion', created, model: body.model, choices, ...(includeUsage ? { usage: null } : {}), ...extra });
       const sse = new SseWriter(res);
-      if (body.echo) requests.forEach((_, i) => sse.send(chunk([{ index: i, text: echo(i), logprobs: null, finish_reason: null }])));
+      if (body.echo) for (let i = 0; i < requests.length; i++) sse.send(chunk([{ index: i, text: echo(i), logprobs: null, finish_reason: null }]));
       const results = await runChoices({
         engine: ctx.engine,
         requests,
@@ -228,7 +228,7 @@ export async function handleChatCompletion(ctx: RouteContext, req: IncomingMessa
       const includeUsage = body.stream_options?.include_usage === true;
       const chunk = (choices: unknown[]) => ({ id, object: 'chat.completion.chunk', created, model: body.model, choices, ...(includeUsage ? { usage: null } : {}) });
       const sse = new SseWriter(res);
-      requests.forEach((_, i) => sse.send(chunk([{ index: i, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }])));
+      for (let i = 0; i < requests.length; i++) sse.send(chunk([{ index: i, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
       const results = await runChoices({
         engine: ctx.engine,
         requests,

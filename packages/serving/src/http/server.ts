@@ -134,7 +134,10 @@ export class ServingServer {
     const path = url.pathname.replace(/\/+$/, '') || '/';
     let route = 'other';
     try {
-      if (path === '/health') return (route = 'health'), sendJson(res, 200, { status: 'ok' });
+      if (path === '/health') {
+        route = 'health';
+        return sendJson(res, 200, { status: 'ok' });
+      }
       if (path === '/ready') {
         route = 'ready';
         const ok = this.context !== undefined && !this.draining;

@@ -21,8 +21,11 @@ describe('DeepseekLanguageModel', () => {
   it('prefill + batched decode of rows at different positions give the same logits as forward', async () => {
     const a = lm.createSequence();
     const b = lm.createSequence();
-    const la = await lm.prefill(a, [5, 6, 7, 8, 9]);
-    const lb = await lm.prefill(b, [100, 200]);
+    // Ragged batched prefill: rows of 5 and 2 tokens in one pass.
+    const [la, lb] = (await lm.prefill([
+      { sequence: a, tokens: [5, 6, 7, 8, 9] },
+      { sequence: b, tokens: [100, 200] },
+    ])) as [Float32Array, Float32Array];
     const [da, db] = await lm.decode([
       { sequence: a, token: 11 },
       { sequence: b, token: 12 },

@@ -4,16 +4,14 @@ import {
   type DeepseekModel,
   type Linear,
   MoeLayer,
-  type RopeTables,
   type WeightStore,
-  applyRope,
   mlaSoftmaxScale,
   rmsNorm,
   ropeFrequencies,
   ropeTables,
   swiGlu,
 } from '@deepline/layers';
-import type { DecodeStep, LanguageModel, ModelSequence } from '../engine/languageModel.js';
+import type { DecodeStep, LanguageModel, ModelSequence, PrefillChunk } from '../engine/languageModel.js';
 import { ServingError } from '../errors.js';
 
 /**
@@ -89,6 +87,19 @@ class HostKvSequence implements ModelSequence {
   }
 }
 
+/** A row of a batched forward: its cache, first position and real (unpadded) token count. */
+/** Rotation factors of a batched forward, `[B·S, 1, dr]` each. */
+interface RopeRows {
+  cos: tf.Tensor3D;
+  sin: tf.Tensor3D;
+}
+
+interface RowInfo {
+  sequence: HostKvSequence;
+  start: number;
+  length: number;
+}
+
 /**
  * Serves a DeepseekModel with per-sequence host KV caches and a batched forward: one
  * step runs any number of sequences, each at its own position, through the network
@@ -107,6 +118,8 @@ export class DeepseekLanguageModel implements LanguageModel {
   private readonly cos: Float32Array;
   private readonly sin: Float32Array;
   private readonly half: number;
+  /** `[dr, dr]` permutation swapping each (even, odd) pair. */
+  private readonly pairSwap: tf.Tensor2D;
 
   constructor(
     readonly model: DeepseekModel,
@@ -131,6 +144,10 @@ export class DeepseekLanguageModel implements LanguageModel {
     this.cos = tables.cos;
     this.sin = tables.sin;
     this.half = tables.half;
+    const dr = c.qkRopeHeadDim;
+    const swap = new Float32Array(dr * dr);
+    for (let k = 0; k < dr; k++) swap[k * dr + (k ^ 1)] = 1;
+    this.pairSwap = tf.tensor2d(swap, [dr, dr]);
   }
 
   createSequence(): HostKvSequence {
@@ -138,8 +155,8 @@ export class DeepseekLanguageModel implements LanguageModel {
     return new HostKvSequence(c.nLayers, c.kvLoraRank, c.qkRopeHeadDim, this.contextLength);
   }
 
-  async prefill(sequence: ModelSequence, tokens: readonly number[]): Promise<Float32Array> {
-    return this.forwardRows([{ sequence: sequence as HostKvSequence, tokens }])[0]!;
+  async prefill(chunks: ReadonlyArray<PrefillChunk>): Promise<Float32Array[]> {
+    return this.forwardRows(chunks.map((c) => ({ sequence: c.sequence as HostKvSequence, tokens: c.tokens })));
   }
 
   async decode(steps: ReadonlyArray<DecodeStep>): Promise<Float32Array[]> {
@@ -148,6 +165,7 @@ export class DeepseekLanguageModel implements LanguageModel {
 
   /** Frees the precomputed attention matrices (the DeepseekModel itself is the caller's). */
   dispose(): void {
+    this.pairSwap.dispose();
     for (const a of this.absorbed) {
       a.wUK.dispose();
       a.wUV.dispose();
@@ -155,61 +173,94 @@ export class DeepseekLanguageModel implements LanguageModel {
   }
 
   /**
-   * Runs B rows of S tokens each (prefill: B = 1; decode: S = 1), appending them to the
-   * rows' caches, and returns the next-token logits after each row's last token.
+   * Runs B rows of tokens (prefill chunks, or one token each when decoding) in one pass,
+   * appending them to the rows' caches, and returns the next-token logits after each
+   * row's last token. Ragged rows are right-padded to the longest; pad positions are
+   * never written to a cache and never read back.
    */
   forwardRows(rows: ReadonlyArray<{ sequence: HostKvSequence; tokens: readonly number[] }>): Float32Array[] {
     const c = this.config;
     const b = rows.length;
-    const s = rows[0]!.tokens.length;
-    if (rows.some((r) => r.tokens.length !== s)) throw new ServingError('forwardRows needs rows of equal length', { code: 'internal', context: { status: 500, type: 'server_error' } });
+    const lengths = rows.map((r) => r.tokens.length);
+    const s = Math.max(...lengths);
     for (const r of rows) {
-      if (r.sequence.length + s > this.contextLength) {
+      if (r.tokens.length === 0) throw new ServingError('forwardRows needs at least one token per row', { code: 'internal', context: { status: 500, type: 'server_error' } });
+      if (r.sequence.length + r.tokens.length > this.contextLength) {
         throw new ServingError(`sequence would exceed the ${this.contextLength}-token context`, { code: 'context_length_exceeded', context: { status: 400, type: 'invalid_request_error' } });
       }
-      r.sequence.reserve(r.sequence.length + s);
+      r.sequence.reserve(r.sequence.length + r.tokens.length);
     }
-    const starts = rows.map((r) => r.sequence.length);
+    const rowsInfo = rows.map((r, i) => ({ sequence: r.sequence, start: r.sequence.length, length: lengths[i]! }));
     const logits = tf.tidy(() => {
-      const ids = tf.tensor2d(Int32Array.from(rows.flatMap((r) => r.tokens)), [b, s], 'int32');
-      let h = tf.gather(this.weights.param('model.embed_tokens.weight'), ids) as tf.Tensor3D;
-      const rope = this.rowTables(starts, s);
+      const flat = new Int32Array(b * s);
+      rows.forEach((r, i) => {
+        flat.set(r.tokens, i * s);
+      });
+      let h = tf.gather(this.weights.param('model.embed_tokens.weight'), tf.tensor2d(flat, [b, s], 'int32')) as tf.Tensor3D;
+      const rope = this.rowTables(rowsInfo, s);
       for (let l = 0; l < c.nLayers; l++) {
         const p = `model.layers.${l}`;
         const x = rmsNorm({ x: h, weight: this.weights.param(`${p}.input_layernorm.weight`), eps: c.rmsNormEps }) as tf.Tensor3D;
-        h = tf.add(h, this.attention(l, x, rows, starts, rope)) as tf.Tensor3D;
+        h = tf.add(h, this.attention(l, x, rowsInfo, rope)) as tf.Tensor3D;
         const ffnIn = rmsNorm({ x: h, weight: this.weights.param(`${p}.post_attention_layernorm.weight`), eps: c.rmsNormEps }) as tf.Tensor3D;
         const moe = this.moe[l];
         const ffn = moe ? moe.forward(ffnIn).y : swiGlu({ x: ffnIn, store: this.weights as unknown as WeightStore, prefix: `${p}.mlp` });
         h = tf.add(h, ffn) as tf.Tensor3D;
       }
-      // Only each row's last position feeds the head.
-      const last = s === 1 ? h : tf.slice(h, [0, s - 1, 0], [b, 1, c.dim]);
+      // Only each row's last real position feeds the head.
+      const last = s === 1 ? h : tf.reshape(tf.gather(tf.reshape(h, [b * s, c.dim]), tf.tensor1d(lengths.map((n, i) => i * s + n - 1), 'int32')), [b, 1, c.dim]);
       const hidden = rmsNorm({ x: last, weight: this.weights.param('model.norm.weight'), eps: c.rmsNormEps });
       return this.weights.linear('lm_head.weight').apply(hidden);
     });
     const data = logits.dataSync() as Float32Array;
     logits.dispose();
-    for (const r of rows) r.sequence.length += s;
+    rows.forEach((r, i) => {
+      r.sequence.length += lengths[i]!;
+    });
     const v = c.vocabSize;
     return rows.map((_, i) => data.slice(i * v, (i + 1) * v));
   }
 
-  /** RoPE tables for every (row, position) pair, flattened row-major to B·S entries. */
-  private rowTables(starts: number[], s: number): RopeTables {
+  /**
+   * Per-slot rotation factors for every (row, slot) pair, flattened to B·S slots (pad
+   * slots reuse the row's last angle): `cos` repeated per pair and `sin` signed so that
+   * `rotate(x) = x·cos + swapPairs(x)·sin` equals the interleaved RoPE of model.py.
+   */
+  private rowTables(rows: ReadonlyArray<RowInfo>, s: number): RopeRows {
     const half = this.half;
-    const n = starts.length * s;
-    const cos = new Float32Array(n * half);
-    const sin = new Float32Array(n * half);
-    starts.forEach((start, row) => {
-      cos.set(this.cos.subarray(start * half, (start + s) * half), row * s * half);
-      sin.set(this.sin.subarray(start * half, (start + s) * half), row * s * half);
+    const dr = 2 * half;
+    const n = rows.length * s;
+    const cos = new Float32Array(n * dr);
+    const sin = new Float32Array(n * dr);
+    rows.forEach((row, i) => {
+      for (let j = 0; j < s; j++) {
+        const pos = row.start + Math.min(j, row.length - 1);
+        const at = (i * s + j) * dr;
+        for (let k = 0; k < half; k++) {
+          const cv = this.cos[pos * half + k]!;
+          const sv = this.sin[pos * half + k]!;
+          cos[at + 2 * k] = cv;
+          cos[at + 2 * k + 1] = cv;
+          sin[at + 2 * k] = -sv;
+          sin[at + 2 * k + 1] = sv;
+        }
+      }
     });
-    return { cos, sin, length: n, half };
+    return { cos: tf.tensor3d(cos, [n, 1, dr]), sin: tf.tensor3d(sin, [n, 1, dr]) };
+  }
+
+  /**
+   * Interleaved RoPE of `x` `[N, H, dr]` with per-slot angles. The pair swap is a matmul
+   * with a fixed permutation (exact in float32); split/concat are slow on wasm.
+   */
+  private rotate(x: tf.Tensor, rope: RopeRows): tf.Tensor {
+    const [n, h, dr] = x.shape as [number, number, number];
+    const swapped = tf.reshape(tf.matMul(tf.reshape(x, [n * h, dr]) as tf.Tensor2D, this.pairSwap), [n, h, dr]);
+    return tf.add(tf.mul(x, rope.cos), tf.mul(swapped, rope.sin));
   }
 
   /** Absorbed MLA over each row's own cache; rows are padded to the longest, the rest masked. */
-  private attention(layer: number, x: tf.Tensor3D, rows: ReadonlyArray<{ sequence: HostKvSequence }>, starts: number[], rope: RopeTables): tf.Tensor {
+  private attention(layer: number, x: tf.Tensor3D, rows: ReadonlyArray<RowInfo>, rope: RopeRows): tf.Tensor {
     const c = this.config;
     const [b, s] = x.shape;
     const h = c.nHeads;
@@ -223,34 +274,38 @@ export class DeepseekLanguageModel implements LanguageModel {
       const qa = w.linear(`${p}.q_a_proj.weight`).apply(x);
       q = w.linear(`${p}.q_b_proj.weight`).apply(rmsNorm({ x: qa, weight: w.param(`${p}.q_a_layernorm.weight`), eps: c.rmsNormEps }));
     }
-    const [qNope, qPeRaw] = tf.split(tf.reshape(q, [b, s, h, c.qkNopeHeadDim + dr]), [c.qkNopeHeadDim, dr], 3);
+    // tf.slice, not tf.split: SplitV is far slower on the wasm backend.
+    const q4 = tf.reshape(q, [b, s, h, c.qkNopeHeadDim + dr]);
+    const qNope = tf.slice(q4, [0, 0, 0, 0], [b, s, h, c.qkNopeHeadDim]);
+    const qPeRaw = tf.slice(q4, [0, 0, 0, c.qkNopeHeadDim], [b, s, h, dr]);
     // Rows sit at different positions: fold them into the sequence axis so each gets its own angle.
-    const qPe = tf.reshape(applyRope(tf.reshape(qPeRaw!, [1, b * s, h, dr]), rope), [b, s * h, dr]);
-    const [latentRaw, kPeRaw] = tf.split(w.linear(`${p}.kv_a_proj_with_mqa.weight`).apply(x), [rkv, dr], 2);
-    const kPe = applyRope(tf.reshape(kPeRaw!, [1, b * s, 1, dr]), rope);
-    const latent = rmsNorm({ x: latentRaw!, weight: w.param(`${p}.kv_a_layernorm.weight`), eps: c.rmsNormEps });
+    const qPe = tf.reshape(this.rotate(tf.reshape(qPeRaw, [b * s, h, dr]), rope), [b, s * h, dr]);
+    const kv = w.linear(`${p}.kv_a_proj_with_mqa.weight`).apply(x);
+    const latentRaw = tf.slice(kv, [0, 0, 0], [b, s, rkv]);
+    const kPeRaw = tf.slice(kv, [0, 0, rkv], [b, s, dr]);
+    const kPe = this.rotate(tf.reshape(kPeRaw, [b * s, 1, dr]), rope);
+    const latent = rmsNorm({ x: latentRaw, weight: w.param(`${p}.kv_a_layernorm.weight`), eps: c.rmsNormEps });
 
     // Append the new entries to each row's host cache, then gather the padded batch.
     const newLatent = latent.dataSync() as Float32Array;
     const newRope = kPe.dataSync() as Float32Array;
-    const t = Math.max(...starts) + s;
+    const t = Math.max(...rows.map((r) => r.start + r.length));
     const latentAll = new Float32Array(b * t * rkv);
     const ropeAll = new Float32Array(b * t * dr);
     const mask = new Float32Array(b * s * t).fill(Number.NEGATIVE_INFINITY);
-    rows.forEach((row, i) => {
-      const seq = row.sequence;
-      const start = starts[i]!;
-      seq.latent[layer]!.set(newLatent.subarray(i * s * rkv, (i + 1) * s * rkv), start * rkv);
-      seq.rope[layer]!.set(newRope.subarray(i * s * dr, (i + 1) * s * dr), start * dr);
-      latentAll.set(seq.latent[layer]!.subarray(0, (start + s) * rkv), i * t * rkv);
-      ropeAll.set(seq.rope[layer]!.subarray(0, (start + s) * dr), i * t * dr);
-      for (let j = 0; j < s; j++) mask.fill(0, (i * s + j) * t, (i * s + j) * t + start + j + 1);
+    rows.forEach(({ sequence: seq, start, length }, i) => {
+      seq.latent[layer]!.set(newLatent.subarray(i * s * rkv, (i * s + length) * rkv), start * rkv);
+      seq.rope[layer]!.set(newRope.subarray(i * s * dr, (i * s + length) * dr), start * dr);
+      latentAll.set(seq.latent[layer]!.subarray(0, (start + length) * rkv), i * t * rkv);
+      ropeAll.set(seq.rope[layer]!.subarray(0, (start + length) * dr), i * t * dr);
+      // Query j sees keys 0..start+j; pad queries (j ≥ length) see the row's real keys only.
+      for (let j = 0; j < s; j++) mask.fill(0, (i * s + j) * t, (i * s + j) * t + start + Math.min(j, length - 1) + 1);
     });
     const latentT = tf.tensor3d(latentAll, [b, t, rkv]);
     const ropeT = tf.tensor3d(ropeAll, [b, t, dr]);
 
     const { wUK, wUV } = this.absorbed[layer]!;
-    const qNopeHeads = tf.reshape(tf.transpose(qNope!, [2, 0, 1, 3]), [h, b * s, c.qkNopeHeadDim]);
+    const qNopeHeads = tf.reshape(tf.transpose(qNope, [2, 0, 1, 3]), [h, b * s, c.qkNopeHeadDim]);
     const qLat = tf.reshape(tf.transpose(tf.reshape(tf.matMul(qNopeHeads as tf.Tensor3D, wUK), [h, b, s, rkv]), [1, 2, 0, 3]), [b, s * h, rkv]);
     const raw = tf.add(tf.matMul(qLat as tf.Tensor3D, latentT, false, true), tf.matMul(qPe as tf.Tensor3D, ropeT, false, true));
     const scores = tf.add(tf.reshape(tf.mul(raw, mlaSoftmaxScale(c)), [b, s, h, t]), tf.tensor4d(mask, [b, s, 1, t]));

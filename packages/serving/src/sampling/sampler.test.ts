@@ -70,7 +70,9 @@ describe('Sampler', () => {
     const n = 20000;
     for (let i = 0; i < n; i++) counts[s.sample(logits)]++;
     const z = [1, 3, 2, 0, -1].reduce((a, x) => a + Math.exp(x), 0);
-    counts.forEach((c, t) => expect(c / n).toBeCloseTo(Math.exp([1, 3, 2, 0, -1][t]!) / z, 1));
+    counts.forEach((c, t) => {
+      expect(c / n).toBeCloseTo(Math.exp([1, 3, 2, 0, -1][t]!) / z, 1);
+    });
   });
 
   it('rejects out-of-range parameters with a 400 naming the field', () => {

@@ -1,4 +1,4 @@
-import type { DecodeStep, LanguageModel, ModelSequence } from '../engine/languageModel.js';
+import type { DecodeStep, LanguageModel, ModelSequence, PrefillChunk } from '../engine/languageModel.js';
 
 /**
  * A deterministic stand-in model for scheduler tests only: the logits after a prefix are a
@@ -25,12 +25,13 @@ export class FakeLanguageModel implements LanguageModel {
     return new FakeSequence(() => this.live--);
   }
 
-  async prefill(sequence: ModelSequence, tokens: readonly number[]): Promise<Float32Array> {
-    const seq = sequence as FakeSequence;
-    this.prefillChunks.push(tokens.length);
-    for (const t of tokens) seq.append(t);
+  async prefill(chunks: ReadonlyArray<PrefillChunk>): Promise<Float32Array[]> {
+    for (const { sequence, tokens } of chunks) {
+      this.prefillChunks.push(tokens.length);
+      for (const t of tokens) (sequence as FakeSequence).append(t);
+    }
     await this.delay();
-    return this.logitsFor(seq.hash);
+    return chunks.map((c) => this.logitsFor((c.sequence as FakeSequence).hash));
   }
 
   async decode(steps: ReadonlyArray<DecodeStep>): Promise<Float32Array[]> {

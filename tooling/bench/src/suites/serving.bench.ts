@@ -1,0 +1,87 @@
+import { initBackend } from '@deepline/core';
+import { registerWasmKernels } from '@deepline/kernels-wasm';
+import { DeepseekModel, presetConfig } from '@deepline/layers';
+import { DeepseekLanguageModel, ServingServer, type TextTokenizer } from '@deepline/serving';
+import { Worker } from 'node:worker_threads';
+import { type BenchRow, defineBenchSuite } from '../benchSuite.js';
+import type { ClientLoad, ClientResult } from './servingClients.js';
+
+// Random-weight DeepSeek-V3 at "small" width (2 blocks, one MoE), the same model for both servers.
+const config = presetConfig('small', { nLayers: 2, nDenseLayers: 1, vocabSize: 4096, nMtpModules: 0, maxSeqLen: 512, originalSeqLen: 512 });
+
+// Byte tokens are enough here: prompts go in as token ids and tokenization is not measured.
+const byteTokenizer: TextTokenizer = {
+  encode: (text) => Array.from(Buffer.from(text, 'utf8')),
+  decode: (ids) => ids.map((i) => String.fromCharCode(32 + (i % 90))).join(''),
+  stopTokenIds: [],
+  renderChat: (messages) => messages.map((m) => m.content).join('\n'),
+};
+
+interface RunStats {
+  tokensPerSecond: number;
+  ttftP50: number;
+  ttftP99: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** Runs the clients in a worker thread (see servingClients.ts) and summarises. */
+function load(load: Omit<ClientLoad, 'vocabSize'>): Promise<RunStats> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./servingClients.ts', import.meta.url), { workerData: { ...load, vocabSize: config.vocabSize } });
+    worker.once('message', (message: { ok: boolean; result?: ClientResult; error?: string }) => {
+      void worker.terminate();
+      if (!message.ok) return reject(new Error(message.error));
+      const { tokens, seconds, ttfts } = message.result!;
+      ttfts.sort((a, b) => a - b);
+      resolve({ tokensPerSecond: tokens / seconds, ttftP50: percentile(ttfts, 50), ttftP99: percentile(ttfts, 99) });
+    });
+    worker.once('error', reject);
+  });
+}
+
+export default defineBenchSuite({
+  name: 'serving',
+  description: 'HTTP serving: continuous batching vs a batch-size-1 server on the same model (streamed completions, wasm)',
+  async run({ quick, log }) {
+    await initBackend({ backend: 'wasm' });
+    await registerWasmKernels();
+    const model = DeepseekModel.create(config, { seed: 3, initStd: 0.02 });
+    const lm = new DeepseekLanguageModel(model);
+    const served = { name: 'bench', model: lm, tokenizer: byteTokenizer };
+    const maxTokens = quick ? 32 : 64;
+    const promptLen = 16;
+    const servers = {
+      batched: new ServingServer({ model: served, engine: { maxBatchSize: 64 } }),
+      single: new ServingServer({ model: served, engine: { maxBatchSize: 1, maxQueueSize: 1024 } }),
+    };
+    const urls = { batched: await servers.batched.listen(), single: await servers.single.listen() };
+    await Promise.all([servers.batched.whenReady(), servers.single.whenReady()]);
+    await load({ url: urls.batched, clients: 2, perClient: 1, promptLen, maxTokens: 4 }); // warm-up (kernel compilation, JIT)
+    const rows: BenchRow[] = [];
+    try {
+      for (const clients of [1, 8, 32]) {
+        const perClient = clients === 1 ? (quick ? 2 : 4) : quick ? 1 : 2;
+        const ours = await load({ url: urls.batched, clients, perClient, promptLen, maxTokens });
+        const peer = await load({ url: urls.single, clients, perClient, promptLen, maxTokens });
+        log(
+          `${clients} clients: batched ${ours.tokensPerSecond.toFixed(1)} tok/s (TTFT p50 ${ours.ttftP50.toFixed(0)} ms, p99 ${ours.ttftP99.toFixed(0)} ms); ` +
+            `batch-1 ${peer.tokensPerSecond.toFixed(1)} tok/s (TTFT p50 ${peer.ttftP50.toFixed(0)} ms, p99 ${peer.ttftP99.toFixed(0)} ms)`,
+        );
+        const peerName = 'same server, max batch 1';
+        rows.push(
+          { name: `throughput, ${clients} clients`, unit: 'tok/s', ours: ours.tokensPerSecond, peer: peer.tokensPerSecond, peerName, higherIsBetter: true, target: clients === 32 ? 8 : undefined },
+          { name: `TTFT p50, ${clients} clients`, unit: 'ms', ours: ours.ttftP50, peer: peer.ttftP50, peerName, higherIsBetter: false },
+          { name: `TTFT p99, ${clients} clients`, unit: 'ms', ours: ours.ttftP99, peer: peer.ttftP99, peerName, higherIsBetter: false },
+        );
+      }
+    } finally {
+      await Promise.all([servers.batched.close(), servers.single.close()]);
+      lm.dispose();
+      model.dispose();
+    }
+    return rows;
+  },
+});

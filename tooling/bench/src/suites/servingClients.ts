@@ -1,0 +1,70 @@
+// Load generator for serving.bench.ts, run in a worker thread so the clients' JSON/SSE
+// work does not share the server's event loop.
+import { parentPort, workerData } from 'node:worker_threads';
+
+export interface ClientLoad {
+  url: string;
+  clients: number;
+  perClient: number;
+  promptLen: number;
+  maxTokens: number;
+  vocabSize: number;
+}
+
+export interface ClientResult {
+  tokens: number;
+  seconds: number;
+  ttfts: number[];
+}
+
+/** One streamed completion; returns time to first token (ms) and tokens received. */
+async function streamOne(url: string, prompt: number[], maxTokens: number): Promise<{ ttft: number; tokens: number }> {
+  const start = performance.now();
+  const res = await fetch(`${url}/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'bench', prompt, max_tokens: maxTokens, temperature: 0, stream: true, stream_options: { include_usage: true } }),
+  });
+  if (!res.ok || !res.body) throw new Error(`bench request failed: ${res.status} ${await res.text()}`);
+  const decoder = new TextDecoder();
+  let ttft = -1;
+  let tokens = 0;
+  let buffer = '';
+  for await (const chunk of res.body) {
+    if (ttft < 0) ttft = performance.now() - start;
+    buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+    const frames = buffer.split('\n\n');
+    buffer = frames.pop()!;
+    for (const frame of frames) {
+      if (!frame.startsWith('data: {"id"')) continue;
+      const data = JSON.parse(frame.slice(6)) as { usage?: { completion_tokens: number } | null };
+      if (data.usage) tokens = data.usage.completion_tokens;
+    }
+  }
+  return { ttft, tokens };
+}
+
+/** `clients` concurrent clients, each sending `perClient` requests back to back. */
+export async function runLoad(load: ClientLoad): Promise<ClientResult> {
+  const ttfts: number[] = [];
+  let tokens = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: load.clients }, async (_, c) => {
+      for (let r = 0; r < load.perClient; r++) {
+        const prompt = Array.from({ length: load.promptLen }, (_, i) => (c * 131 + r * 17 + i * 7) % load.vocabSize);
+        const result = await streamOne(load.url, prompt, load.maxTokens);
+        ttfts.push(result.ttft);
+        tokens += result.tokens;
+      }
+    }),
+  );
+  return { tokens, seconds: (performance.now() - start) / 1000, ttfts };
+}
+
+if (parentPort && workerData) {
+  runLoad(workerData as ClientLoad).then(
+    (result) => parentPort!.postMessage({ ok: true, result }),
+    (error: Error) => parentPort!.postMessage({ ok: false, error: error.message }),
+  );
+}
