@@ -81,16 +81,36 @@ export function ropeTables({ config, startPos, length, frequencies }: RopeTables
 /**
  * Rotates interleaved pairs `(x[2i], x[2i+1])` of the last axis by the tables' angles.
  * `x` is `[B, S, H, dr]` (H may be 1); the tables cover the S positions.
+ *
+ * out = x·cos + swap(x)·sin, where swap(x)[2i] = −x[2i+1] and swap(x)[2i+1] = x[2i] is a
+ * matmul with a constant ±1 matrix (exact). This avoids splitting a size-2 axis, which
+ * tfjs-wasm's SplitV does in a slow generic loop (seconds per training step).
  */
 export function applyRope(x: tf.Tensor, tables: RopeTables): tf.Tensor {
   return tf.tidy(() => {
     const [b, s, h, dr] = x.shape as [number, number, number, number];
-    const pairs = tf.reshape(x, [b, s, h, dr / 2, 2]);
-    const [re, im] = tf.split(pairs, 2, 4) as [tf.Tensor, tf.Tensor];
-    const cos = tf.tensor(tables.cos, [1, s, 1, dr / 2, 1]);
-    const sin = tf.tensor(tables.sin, [1, s, 1, dr / 2, 1]);
-    const outRe = tf.sub(tf.mul(re, cos), tf.mul(im, sin));
-    const outIm = tf.add(tf.mul(re, sin), tf.mul(im, cos));
-    return tf.reshape(tf.concat([outRe, outIm], 4), [b, s, h, dr]);
+    const rotated = tf.reshape(tf.matMul(tf.reshape(x, [b * s * h, dr]), pairSwapMatrix(dr)), [b, s, h, dr]);
+    const cos = tf.tensor(interleave(tables.cos, s, dr / 2), [1, s, 1, dr]);
+    const sin = tf.tensor(interleave(tables.sin, s, dr / 2), [1, s, 1, dr]);
+    return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
   });
+}
+
+function pairSwapMatrix(dr: number): tf.Tensor2D {
+  const m = new Float32Array(dr * dr);
+  for (let i = 0; i < dr; i += 2) {
+    m[(i + 1) * dr + i] = -1; // column 2i takes −x[2i+1]
+    m[i * dr + i + 1] = 1; // column 2i+1 takes x[2i]
+  }
+  return tf.tensor2d(m, [dr, dr]);
+}
+
+/** [S, half] angle table → [S, 2·half] with each value repeated for both members of its pair. */
+function interleave(table: Float32Array, length: number, half: number): Float32Array {
+  const out = new Float32Array(length * half * 2);
+  for (let i = 0; i < length * half; i++) {
+    out[2 * i] = table[i]!;
+    out[2 * i + 1] = table[i]!;
+  }
+  return out;
 }
