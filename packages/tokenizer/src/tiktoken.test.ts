@@ -112,7 +112,7 @@ describe('rank file formats and errors', () => {
     const lines: string[] = [];
     for (const line of data.bpe_ranks.split('\n')) {
       const [, offset, ...tokens] = line.split(' ');
-      tokens.forEach((t, k) => lines.push(`${t} ${Number(offset) + k}`));
+      for (const [k, t] of tokens.entries()) lines.push(`${t} ${Number(offset) + k}`);
     }
     const raw = join(dir, 'cl100k_base.tiktoken');
     writeFileSync(raw, `${lines.join('\n')}\n`);

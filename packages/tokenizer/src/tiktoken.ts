@@ -228,33 +228,27 @@ function buildTiktoken(
   const byBytes = new Map<string, number>();
   const keys: string[] = [];
   ranks.forEach((bytes, rank) => {
-    let key = '';
-    for (let i = 0; i < bytes.length; i++) key += String.fromCharCode(bytes[i]!);
+    const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
     keys[rank] = key;
     byBytes.set(key, rank);
   });
   for (let b = 0; b < 256; b++) {
-    if (!byBytes.has(String.fromCharCode(b)))
+    if (!byBytes.has(String.fromCharCode(b))) {
       throw fieldError(
         'bpe_ranks',
         `byte ${b} has no rank; tiktoken encodings cover all 256 bytes`,
         { file },
       );
-  }
-  // tiktoken merges the adjacent pair whose concatenation has the lowest rank, so every
-  // split of every token is a merge rule producing that token at that token's rank.
-  const triples: number[] = [];
-  keys.forEach((key, rank) => {
-    for (let i = 1; i < key.length; i++) {
-      const left = byBytes.get(key.slice(0, i));
-      if (left === undefined) continue;
-      const right = byBytes.get(key.slice(i));
-      if (right !== undefined) triples.push(left, right, rank);
     }
-  });
-  const pairs = new PairTable(triples.length / 3);
-  for (let k = 0; k < triples.length; k += 3)
-    pairs.set(triples[k]!, triples[k + 1]!, triples[k + 2]!, triples[k + 2]!);
+  }
+  // tiktoken merges the adjacent pair whose concatenation has the lowest rank, so two tokens
+  // merge exactly when their bytes concatenate to a token, at that token's rank. Pairs are
+  // resolved on first use, which keeps loading to one Map build.
+  const pairs = new PairTable(1 << 16);
+  pairs.resolver = (a, b) => {
+    const rank = byBytes.get(keys[a]! + keys[b]!);
+    return rank === undefined ? undefined : [rank, rank];
+  };
   const addedTokens: AddedTokenSpec[] = Object.entries(special).map(([content, id]) => {
     if (!Number.isInteger(id) || id < 0)
       throw fieldError(
@@ -266,6 +260,7 @@ function buildTiktoken(
   });
   return new Tokenizer({
     tokenBytes: ranks,
+    byteIndex: byBytes,
     otherVocab: new Map(),
     pairs,
     ignoreMerges: true,

@@ -52,6 +52,8 @@ export interface TokenizerMeta {
 export interface TokenizerParts {
   /** Bytes of each model token by id (undefined for ids that exist only as added tokens). */
   tokenBytes: (Uint8Array | undefined)[];
+  /** Latin-1 spelling of each token's bytes → id, when the loader already built it (reused for ignoreMerges lookups). */
+  byteIndex?: Map<string, number>;
   /** Vocab entries that are not byte-level strings (e.g. specials listed in model.vocab), kept for tokenToId and save. */
   otherVocab: Map<number, string>;
   pairs: PairTable;
@@ -96,13 +98,13 @@ export class Tokenizer {
     this.parts = parts;
     this.meta = parts.meta;
     const byteIds = new Int32Array(256).fill(-1);
-    const direct = parts.ignoreMerges ? new Map<string, number>() : undefined;
+    const direct = parts.ignoreMerges ? (parts.byteIndex ?? new Map<string, number>()) : undefined;
+    const fillDirect = direct !== undefined && parts.byteIndex === undefined;
     parts.tokenBytes.forEach((bytes, id) => {
       if (!bytes) return;
       if (bytes.length === 1 && byteIds[bytes[0]!] === -1) byteIds[bytes[0]!] = id;
-      if (direct && bytes.length > 1) {
-        let key = '';
-        for (let i = 0; i < bytes.length; i++) key += String.fromCharCode(bytes[i]!);
+      if (fillDirect && bytes.length > 1) {
+        const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
         if (!direct.has(key)) direct.set(key, id);
       }
     });
