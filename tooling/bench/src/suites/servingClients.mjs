@@ -1,24 +1,10 @@
-// Load generator for serving.bench.ts, run in a worker thread so the clients' JSON/SSE
-// work does not share the server's event loop.
+// Load generator for serving.bench.ts. Plain JavaScript so it runs in a worker thread
+// without a TypeScript loader; the worker keeps the clients' JSON/SSE work off the
+// server's event loop. workerData: {url, clients, perClient, promptLen, maxTokens, vocabSize}.
 import { parentPort, workerData } from 'node:worker_threads';
 
-export interface ClientLoad {
-  url: string;
-  clients: number;
-  perClient: number;
-  promptLen: number;
-  maxTokens: number;
-  vocabSize: number;
-}
-
-export interface ClientResult {
-  tokens: number;
-  seconds: number;
-  ttfts: number[];
-}
-
 /** One streamed completion; returns time to first token (ms) and tokens received. */
-async function streamOne(url: string, prompt: number[], maxTokens: number): Promise<{ ttft: number; tokens: number }> {
+async function streamOne(url, prompt, maxTokens) {
   const start = performance.now();
   const res = await fetch(`${url}/v1/completions`, {
     method: 'POST',
@@ -32,12 +18,12 @@ async function streamOne(url: string, prompt: number[], maxTokens: number): Prom
   let buffer = '';
   for await (const chunk of res.body) {
     if (ttft < 0) ttft = performance.now() - start;
-    buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+    buffer += decoder.decode(chunk, { stream: true });
     const frames = buffer.split('\n\n');
-    buffer = frames.pop()!;
+    buffer = frames.pop();
     for (const frame of frames) {
       if (!frame.startsWith('data: {"id"')) continue;
-      const data = JSON.parse(frame.slice(6)) as { usage?: { completion_tokens: number } | null };
+      const data = JSON.parse(frame.slice(6));
       if (data.usage) tokens = data.usage.completion_tokens;
     }
   }
@@ -45,8 +31,8 @@ async function streamOne(url: string, prompt: number[], maxTokens: number): Prom
 }
 
 /** `clients` concurrent clients, each sending `perClient` requests back to back. */
-export async function runLoad(load: ClientLoad): Promise<ClientResult> {
-  const ttfts: number[] = [];
+async function runLoad(load) {
+  const ttfts = [];
   let tokens = 0;
   const start = performance.now();
   await Promise.all(
@@ -62,9 +48,7 @@ export async function runLoad(load: ClientLoad): Promise<ClientResult> {
   return { tokens, seconds: (performance.now() - start) / 1000, ttfts };
 }
 
-if (parentPort && workerData) {
-  runLoad(workerData as ClientLoad).then(
-    (result) => parentPort!.postMessage({ ok: true, result }),
-    (error: Error) => parentPort!.postMessage({ ok: false, error: error.message }),
-  );
-}
+runLoad(workerData).then(
+  (result) => parentPort.postMessage({ ok: true, result }),
+  (error) => parentPort.postMessage({ ok: false, error: error.message }),
+);
