@@ -69,6 +69,12 @@ describe('deepline data', () => {
     const report = JSON.parse(readFileSync(`${out}.report.json`, 'utf8'));
     expect(report.corrupt.records[0]).toMatchObject({ line: 4, kind: 'invalid-json' });
     expect(r.stdout).toMatch(/gopher_\w+: in 3, out 2, dropped 1/);
+    const augmented = join(tmp, 'augmented.jsonl');
+    expect(runCli(['data', 'augment', out, '--out', augmented]).code).toBe(0);
+    const aug = readFileSync(augmented, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(aug).toHaveLength(4);
+    expect(aug[1].augmented).toBe(true);
+    expect(aug[1].text).not.toBe(aug[0].text);
   }, 60_000);
 
   it('dedup then shard then stats', async () => {

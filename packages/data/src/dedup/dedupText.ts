@@ -21,24 +21,6 @@ export function dedupWords(text: string): string[] {
   return parts;
 }
 
-/** Two 32-bit hashes of a string packed into one exactly-representable 52-bit number. */
-export function hash52(text: string): number {
-  let a = 0x811c9dc5;
-  let b = 0x9747b28c;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-    b ^= b >>> 15;
-  }
-  a ^= a >>> 16;
-  a = Math.imul(a, 0x85ebca6b);
-  a ^= a >>> 13;
-  b = Math.imul(b, 0xc2b2ae35);
-  b ^= b >>> 16;
-  return (a >>> 0) * 0x100000 + ((b >>> 0) & 0xfffff);
-}
-
 /**
  * Hashes of {@link dedupWords}(text), each equal to `hashString(word)`. ASCII text (the common
  * case) is scanned once by char code without building any substring.
