@@ -59,35 +59,36 @@ export class PreTokenizer {
 
   /** Emits the pieces of text[start, end). */
   run(text: string, start: number, end: number, sink: PieceSink): void {
-    let starts = [start];
-    let ends = [end];
-    let prefixes = [false];
-    for (const step of this.steps) {
-      const ns: number[] = [];
-      const ne: number[] = [];
-      const np: boolean[] = [];
-      for (let k = 0; k < starts.length; k++) {
-        const s = starts[k]!;
-        const e = ends[k]!;
-        if (step.kind === 'split') {
-          splitSegment(text, s, e, step.regex, step.behavior, step.invert, (a, b) => {
-            ns.push(a);
-            ne.push(b);
-            np.push(prefixes[k]! && a === s);
-          });
-        } else {
-          byteLevelSegment(text, s, e, prefixes[k]!, step, (a, b, p) => {
-            ns.push(a);
-            ne.push(b);
-            np.push(p);
-          });
-        }
-      }
-      starts = ns;
-      ends = ne;
-      prefixes = np;
+    this.runFrom(0, text, start, end, false, sink);
+  }
+
+  /** Applies steps[k…] to one segment, streaming pieces to the sink (no intermediate arrays). */
+  private runFrom(
+    k: number,
+    text: string,
+    s: number,
+    e: number,
+    prefix: boolean,
+    sink: PieceSink,
+  ): void {
+    const step = this.steps[k];
+    if (step === undefined) {
+      sink(s, e, prefix);
+      return;
     }
-    for (let k = 0; k < starts.length; k++) sink(starts[k]!, ends[k]!, prefixes[k]!);
+    if (step.kind === 'byteLevel') {
+      byteLevelSegment(text, s, e, prefix, step, (a, b, p) =>
+        this.runFrom(k + 1, text, a, b, p, sink),
+      );
+    } else if (step.behavior === 'Isolated' && !step.invert) {
+      findMatches(text, s, e, step.regex, (a, b) =>
+        this.runFrom(k + 1, text, a, b, prefix && a === s, sink),
+      );
+    } else {
+      splitSegment(text, s, e, step.regex, step.behavior, step.invert, (a, b) =>
+        this.runFrom(k + 1, text, a, b, prefix && a === s, sink),
+      );
+    }
   }
 }
 

@@ -91,6 +91,7 @@ export class Tokenizer {
   private readonly specialContents: string[];
   private tokenIndex?: Map<string, number>;
   private allSpecialsRegex?: RegExp;
+  private addedById?: Map<number, string>;
   /** Whether some added token is not special (those always match, whatever the policy). */
   private readonly hasPlainAdded: boolean;
 
@@ -199,8 +200,9 @@ export class Tokenizer {
 
   /** tokenizer.json spelling of an id (byte-level string, or the added token's content). */
   idToToken(id: number): string | undefined {
-    const added = this.parts.addedTokens.find((t) => t.id === id);
-    if (added) return added.content;
+    this.addedById ??= new Map(this.parts.addedTokens.map((t) => [t.id, t.content]));
+    const added = this.addedById.get(id);
+    if (added !== undefined) return added;
     const bytes = this.parts.tokenBytes[id];
     return bytes ? bytesToByteLevel(bytes) : this.parts.otherVocab.get(id);
   }
@@ -362,7 +364,8 @@ export class Tokenizer {
     if (!fast) {
       this.pre.run(text, start, end, (a, b, prefix) => {
         const first = ids.length;
-        model.encodePiece(text, a, b, prefix, escaped, ids);
+        if (!prefix && !escaped) model.encodeRange(text, a, b, ids);
+        else model.encodePiece(text, a, b, prefix, escaped, ids);
         if (offsets) this.pieceOffsets(text, a, b, prefix, escaped, ids, first, offsets);
       });
       return;
