@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { DeepseekModel } from '@deepline/layers';
+import { loadQuantizedModel } from '@deepline/quantizer';
 import { Tokenizer } from '@deepline/tokenizer';
 import { ServingError } from '../errors.js';
 import type { ServedModel } from '../http/server.js';
@@ -18,9 +17,8 @@ export interface LoadServedModelOptions {
 }
 
 /**
- * Loads a model directory for serving. Quantized directories (a `quantization_config` in
- * config.json) are loaded through @deepline/quantizer's `loadQuantizedModel` when it
- * provides one.
+ * Loads a model directory for serving: float or quantized (a `quantization_config` in
+ * config.json, as written by @deepline/quantizer), plus its tokenizer.
  */
 export async function loadServedModel(options: LoadServedModelOptions): Promise<ServedModel> {
   const dir = resolve(options.dir);
@@ -29,8 +27,8 @@ export async function loadServedModel(options: LoadServedModelOptions): Promise<
       throw new ServingError(`model directory ${dir} has no ${file}`, { code: 'model_dir', context: { status: 500, type: 'server_error', file: join(dir, file) } });
     }
   }
-  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
-  const model = config.quantization_config ? await loadQuantized(dir) : await DeepseekModel.load(dir);
+  // Reads float directories too; packed int8/int4 weights stay packed (QuantizedLinear).
+  const model = await loadQuantizedModel(dir);
   const lm = new DeepseekLanguageModel(model, { contextLength: options.contextLength });
   const tokenizer = await Tokenizer.fromFile(join(dir, 'tokenizer.json'));
   return {
@@ -42,16 +40,4 @@ export async function loadServedModel(options: LoadServedModelOptions): Promise<
       model.dispose();
     },
   };
-}
-
-async function loadQuantized(dir: string): Promise<DeepseekModel> {
-  const quantizer = (await import('@deepline/quantizer')) as Record<string, unknown>;
-  const load = quantizer.loadQuantizedModel as ((dir: string) => Promise<DeepseekModel>) | undefined;
-  if (typeof load !== 'function') {
-    throw new ServingError(`${dir} holds a quantized model but @deepline/quantizer has no loadQuantizedModel`, {
-      code: 'model_dir',
-      context: { status: 500, type: 'server_error', file: join(dir, 'config.json') },
-    });
-  }
-  return load(dir);
 }
