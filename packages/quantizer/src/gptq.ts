@@ -41,7 +41,7 @@ export function gptqQuantizeInt4(options: GptqOptions): Int4Weight {
 
   const codes = new Uint8Array(rows * cols);
   const scales = new Float32Array(rows * groups);
-  const zeros = new Float32Array(rows * groups);
+  const zeros = new Uint8Array(rows * groups);
   const params: Int4GroupParams[] = new Array(rows);
   const err = new Float64Array(blockSize * rows);
 
@@ -83,7 +83,7 @@ function chooseGroupParams(
   symmetric: boolean,
   params: Int4GroupParams[],
   scales: Float32Array,
-  zeros: Float32Array,
+  zeros: Uint8Array,
   groups: number,
 ): void {
   const g = col / groupSize;

@@ -114,6 +114,22 @@ describe('quantizeModel on a trained model', () => {
     loaded.dispose();
   });
 
+  it('can store the embedding as per-row int8 on disk', async () => {
+    const model = await DeepseekModel.load(trainedDir);
+    quantizeModel({ model, scheme: 'int4-g32' });
+    const plain = await saveQuantizedModel({ model, dir: join(tmp, 'e32') });
+    const small = await saveQuantizedModel({ model, dir: join(tmp, 'e8'), embeddings: 'int8' });
+    // 320×64 float32 → int8 + one f16 scale per row.
+    expect(plain.bytes - small.bytes).toBeGreaterThan(320 * 64 * 3 - 1024);
+    const header = await readSafetensorsHeader(join(tmp, 'e8', 'model.safetensors'));
+    expect(header.get('model.embed_tokens.qweight')).toEqual({ dtype: 'I8', shape: [320, 64] });
+    const loaded = await loadQuantizedModel(join(tmp, 'e8'));
+    const ppl = perplexity({ model: loaded, tokens: heldOut }).ppl;
+    expect(Math.abs(ppl / perplexity({ model, tokens: heldOut }).ppl - 1)).toBeLessThan(0.005);
+    loaded.dispose();
+    model.dispose();
+  });
+
   it('names the missing packed tensor of a damaged directory', async () => {
     const model = await DeepseekModel.load(trainedDir);
     quantizeModel({ model, scheme: 'int8' });

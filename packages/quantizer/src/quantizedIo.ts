@@ -4,7 +4,9 @@ import { type RawTensor, type TensorToWrite, readSafetensorsDir, tf, toFloat32, 
 import { DeepseekModel, type HostTensor, type LoadModelOptions, fromHfConfig, modelWeightSpecs, toHfConfig } from '@deepline/layers';
 import { fail } from './errors.js';
 import { type ActivationQuant, QuantizedLinear } from './quantizedLinear.js';
+import { dequantize } from './dequantize.js';
 import type { QuantizedWeight } from './quantizedWeight.js';
+import { quantizeInt8 } from './rtn.js';
 
 /**
  * `quantization_config` written into config.json. `weights` lists every packed Linear; a
@@ -22,6 +24,11 @@ export interface QuantizationConfig {
   scheme: string;
   /** Dynamic activation quantization of the matmuls. */
   activation: ActivationQuant;
+  /**
+   * Storage of `model.embed_tokens.weight`: `float32`, or `int8` on disk only (per-row
+   * `.qweight` I8 `[V, D]` + `.scales` F16 `[V]`, expanded to float32 when loaded).
+   */
+  embeddings?: 'float32' | 'int8';
   weights: Record<string, { bits: 8 | 4; group_size?: number; sym: boolean }>;
 }
 
@@ -32,7 +39,11 @@ export interface SaveQuantizedOptions {
   dir: string;
   /** Scheme name recorded in quantization_config (default: the first packed weight's). */
   scheme?: string;
+  /** Store the token embedding as per-row int8 on disk (default 'float32'; in memory it stays float32). */
+  embeddings?: 'float32' | 'int8';
 }
+
+const EMBED = 'model.embed_tokens.weight';
 
 /** Stored name base of a weight: `….o_proj.weight` → `….o_proj`. */
 function baseName(name: string): string {
@@ -65,16 +76,25 @@ export async function saveQuantizedModel(options: SaveQuantizedOptions): Promise
       const groups = w.cols / w.groupSize;
       tensors[`${base}.qweight`] = { dtype: 'U8', shape: [w.rows, w.cols / 2], data: w.packed };
       tensors[`${base}.scales`] = { dtype: 'F16', shape: [w.rows, groups], data: w.scales };
-      if (!w.symmetric) tensors[`${base}.zeros`] = { dtype: 'U8', shape: [w.rows, groups], data: Uint8Array.from(w.zeros) };
+      if (!w.symmetric) tensors[`${base}.zeros`] = { dtype: 'U8', shape: [w.rows, groups], data: w.zeros };
       weights[name] = { bits: 4, group_size: w.groupSize, sym: w.symmetric };
       scheme ??= `int4-g${w.groupSize}${w.symmetric ? '' : '-asym'}`;
     }
   }
+  const embeddings = options.embeddings ?? 'float32';
   for (const [name, v] of [...model.namedWeights(), ...model.correctionBiases()]) {
     if (linears.has(name)) continue;
-    tensors[name] = { dtype: 'F32', shape: [...v.shape], data: Float32Array.from(v.dataSync() as Float32Array) };
+    const data = Float32Array.from(v.dataSync() as Float32Array);
+    if (name === EMBED && embeddings === 'int8') {
+      const [rows, cols] = v.shape as [number, number];
+      const q = quantizeInt8({ name, data, rows, cols });
+      tensors[`${baseName(name)}.qweight`] = { dtype: 'I8', shape: [rows, cols], data: q.q };
+      tensors[`${baseName(name)}.scales`] = { dtype: 'F16', shape: [rows], data: q.scales };
+      continue;
+    }
+    tensors[name] = { dtype: 'F32', shape: [...v.shape], data };
   }
-  const quantization: QuantizationConfig = { quant_method: 'deepline', format_version: 1, scheme: scheme ?? 'none', activation, weights };
+  const quantization: QuantizationConfig = { quant_method: 'deepline', format_version: 1, scheme: scheme ?? 'none', activation, embeddings, weights };
   await mkdir(dir, { recursive: true });
   const files = await writeSafetensorsDir(dir, tensors, { metadata: { format: 'deepline-quantized' } });
   const configPath = join(dir, 'config.json');
@@ -137,7 +157,7 @@ function unpackStored(raw: Map<string, RawTensor>, name: string, spec: Quantizat
   const groups = cols / groupSize;
   const packed = rawTensor(raw, `${base}.qweight`, dir, 'U8', [rows, cols / 2]);
   const scales = toFloat32(rawTensor(raw, `${base}.scales`, dir, 'F16', [rows, groups]));
-  const zeros = spec.sym ? new Float32Array(rows * groups).fill(8) : Float32Array.from(rawTensor(raw, `${base}.zeros`, dir, 'U8', [rows, groups]).bytes);
+  const zeros = spec.sym ? new Uint8Array(rows * groups).fill(8) : Uint8Array.from(rawTensor(raw, `${base}.zeros`, dir, 'U8', [rows, groups]).bytes);
   return { format: 'int4', rows, cols, groupSize, symmetric: spec.sym, packed: Uint8Array.from(packed.bytes), scales, zeros };
 }
 
@@ -163,6 +183,11 @@ export async function loadQuantizedModel(dir: string, options: LoadModelOptions 
   for (const spec of specs) {
     if (quant.weights[spec.name]) {
       tensors.set(spec.name, { shape: spec.shape, data: zeros.subarray(0, spec.shape.reduce((a, b) => a * b, 1)) });
+      continue;
+    }
+    if (spec.name === EMBED && quant.embeddings === 'int8') {
+      const weight = unpackStored(raw, EMBED, { bits: 8, sym: true }, spec.shape, dir);
+      tensors.set(EMBED, { shape: spec.shape, data: dequantize(weight) });
       continue;
     }
     const t = raw.get(spec.name);

@@ -136,7 +136,7 @@ export class QuantizedLinear implements Linear {
         : {
             packed: tf.tensor2d(new Int32Array(new Uint8Array(w.packed).buffer), [w.rows, w.cols / 8], 'int32'),
             scales: tf.tensor2d(w.scales, [w.rows, w.cols / w.groupSize]),
-            zeros: tf.tensor2d(w.zeros, [w.rows, w.cols / w.groupSize]),
+            zeros: tf.tensor2d(Float32Array.from(w.zeros), [w.rows, w.cols / w.groupSize]),
           };
     for (const t of Object.values(inputs)) tf.keep(t);
     this.kernelInputs = inputs;

@@ -28,8 +28,8 @@ export interface Int4Weight {
   packed: Uint8Array;
   /** `[rows][G]` scales (exactly representable in float16). */
   scales: Float32Array;
-  /** `[rows][G]` integer zero points 0..15, as float32 (the kernel ABI). */
-  zeros: Float32Array;
+  /** `[rows][G]` integer zero points 0..15 (the wasm kernel gets them as float32). */
+  zeros: Uint8Array;
 }
 
 export type QuantizedWeight = Int8Weight | Int4Weight;

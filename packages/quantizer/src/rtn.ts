@@ -133,7 +133,7 @@ export function quantizeInt4(options: QuantizeInt4Options): Int4Weight {
   const groups = int4Groups(cols, groupSize, name);
   const codes = new Uint8Array(rows * cols);
   const scales = new Float32Array(rows * groups);
-  const zeros = new Float32Array(rows * groups);
+  const zeros = new Uint8Array(rows * groups);
   for (let r = 0; r < rows; r++) {
     for (let g = 0; g < groups; g++) {
       const start = r * cols + g * groupSize;

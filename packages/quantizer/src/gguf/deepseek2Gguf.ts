@@ -153,12 +153,12 @@ export function deepseek2Tensors(config: DeepseekConfig, tensors: Map<string, Ho
     experts.set(target.stacked, list);
   }
   for (const [name, list] of experts) {
-    const missing = list.findIndex((t) => t === undefined);
+    const missing = list.indexOf(undefined);
     if (missing >= 0) fail('GGUF_TENSOR_MISSING', `${name}: expert ${missing} is missing`, { tensor: name });
     const first = list[0]!;
     const size = first.data.length;
     const data = new Float32Array(size * list.length);
-    list.forEach((t, e) => data.set(t!.data, e * size));
+    for (const [e, t] of list.entries()) data.set(t!.data, e * size);
     plain.set(name, { shape: [list.length, ...first.shape], data });
   }
   const order = (name: string): [number, number, string] => {

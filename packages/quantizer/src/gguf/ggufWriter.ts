@@ -214,7 +214,7 @@ export function encodeGguf(options: GgufWriteOptions): Uint8Array {
   const dataBytes = last < 0 ? 0 : offsets[last]! + Math.ceil(options.tensors[last]!.data.length / alignment) * alignment;
   const out = new Uint8Array(header.length + dataBytes);
   out.set(header);
-  options.tensors.forEach((t, i) => out.set(t.data, header.length + offsets[i]!));
+  for (const [i, t] of options.tensors.entries()) out.set(t.data, header.length + offsets[i]!);
   return out;
 }
 

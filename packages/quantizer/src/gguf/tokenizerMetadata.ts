@@ -87,7 +87,7 @@ function findSpecial(added: { id: number; content: string; special?: boolean }[]
 export async function tokenizerGgufMetadata(options: TokenizerMetadataOptions): Promise<Array<[string, GgufValue]>> {
   const { json, file } = await loadJson(options.tokenizer);
   const model = json.model;
-  if (!model || model.type !== 'BPE') fail('TOKENIZER_INVALID', `${file}: model.type must be 'BPE', got ${JSON.stringify(model?.type)}`, { file, field: 'model.type' });
+  if (model?.type !== 'BPE' || !model) fail('TOKENIZER_INVALID', `${file}: model.type must be 'BPE', got ${JSON.stringify(model?.type)}`, { file, field: 'model.type' });
   if (!model.vocab || typeof model.vocab !== 'object') fail('TOKENIZER_INVALID', `${file}: model.vocab is missing`, { file, field: 'model.vocab' });
   const pre = options.pre ?? 'deepseek-v3';
   if (!(KNOWN_GGUF_PRE_TOKENIZERS as readonly string[]).includes(pre)) {

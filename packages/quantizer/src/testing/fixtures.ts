@@ -43,8 +43,9 @@ export function trainModel(options: { model: DeepseekModel; tokens: number[]; st
       inputs.push(tokens.slice(start, start + seqLen));
       targets.push(...tokens.slice(start + 1, start + seqLen + 1));
     }
-    const loss = tf.tidy(() =>
-      optimizer.minimize(
+    const loss = tf.tidy(
+      () =>
+        optimizer.minimize(
         () => {
           const { logits } = model.forward(tf.tensor2d(inputs, [batch, seqLen], 'int32'), { mtp: false });
           const flat = tf.reshape(logits, [batch * seqLen, -1]);
@@ -52,10 +53,10 @@ export function trainModel(options: { model: DeepseekModel; tokens: number[]; st
         },
         true,
         vars,
-      ),
+      ) as tf.Scalar,
     );
-    last = loss!.dataSync()[0]!;
-    loss!.dispose();
+    last = loss.dataSync()[0]!;
+    loss.dispose();
   }
   optimizer.dispose();
   return last;
