@@ -59,6 +59,17 @@ describe('Engine', () => {
     expect(byId.tokens).toEqual(expected.slice(0, expected.indexOf(expected[3]!) + 1));
   });
 
+  it('an output filter ends generation before the blocked text is emitted', async () => {
+    const model = new FakeLanguageModel();
+    const engine = new Engine({ model, decode });
+    const full = decode(fakeGreedy(model, [7], 12));
+    const banned = full.slice(6, 8);
+    const r = await engine.complete(request([7], 12, { blockOutput: (text) => text.includes(banned) }));
+    expect(r.finishReason).toBe('content_filter');
+    expect(r.text).toBe(full.slice(0, full.indexOf(banned) + 1));
+    expect(r.text.includes(banned)).toBe(false);
+  });
+
   it('chunks long prompts across iterations and respects the batch size and KV budget', async () => {
     const model = new FakeLanguageModel({ contextLength: 256 });
     const engine = new Engine({ model, decode, maxBatchSize: 3, maxPrefillTokensPerStep: 16, kvCacheBudgetBytes: 64 * 200 });

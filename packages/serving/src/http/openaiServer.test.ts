@@ -4,7 +4,6 @@ import { LruResponseCache } from '../cache/responseCache.js';
 import { BlocklistFilter } from '../filters/contentFilter.js';
 import { servingFixture } from '../testing/servingFixture.js';
 import { referenceGreedy } from '../testing/tinyModel.js';
-import { deepseekChatTemplate } from './chatPrompt.js';
 import type { ServingServer } from './server.js';
 
 const API_KEY = 'sk-test-123';
@@ -50,7 +49,7 @@ describe('OpenAI-compatible server (official openai client)', () => {
       { role: 'user' as const, content: 'hello there' },
     ];
     const r = await client.chat.completions.create({ model: 'tiny', messages, max_tokens: 12, temperature: 0 });
-    const prompt = fx.tokenizer.encode(deepseekChatTemplate(messages));
+    const prompt = fx.tokenizer.encode(fx.tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true }));
     expect(r.choices[0]!.message).toMatchObject({ role: 'assistant', content: expectedText(prompt, 12) });
     expect(r.usage?.prompt_tokens).toBe(prompt.length);
 
@@ -130,12 +129,12 @@ describe('OpenAI-compatible server (official openai client)', () => {
     let expected = -1;
     for (let drop = 0; drop < messages.length - 1 && expected < 0; drop++) {
       const kept = [messages[0]!, ...messages.slice(1 + drop)];
-      const n = fx.tokenizer.encode(deepseekChatTemplate(kept)).length;
+      const n = fx.tokenizer.encode(fx.tokenizer.applyChatTemplate(kept, { addGenerationPrompt: true })).length;
       if (n <= limit) expected = n;
     }
     expect(expected).toBeGreaterThan(0);
     expect(r.usage!.prompt_tokens).toBe(expected);
-    expect(fx.tokenizer.encode(deepseekChatTemplate(messages)).length).toBeGreaterThan(limit);
+    expect(fx.tokenizer.encode(fx.tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true })).length).toBeGreaterThan(limit);
     await expect(client.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: long.repeat(3) }], max_tokens: 4 })).rejects.toMatchObject({
       status: 400,
       code: 'context_length_exceeded',
