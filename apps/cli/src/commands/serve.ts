@@ -14,7 +14,7 @@ export const serveCommand: Command = {
   summary: 'Serve a model over OpenAI- and TF-Serving-compatible HTTP with continuous batching',
   usage:
     'deepline serve --model <dir> [--port 8000] [--host 127.0.0.1] [--api-key KEY] [--workers N] [--name NAME] ' +
-    '[--backend auto|wasm|cpu|…] [--max-batch-size 64] [--max-queue 256] [--timeout SECONDS] [--max-body-bytes N] ' +
+    '[--backend auto|wasm|cpu|…] [--max-batch-size 64] [--max-queue 256] [--kv-cache-mb MB] [--timeout SECONDS] [--max-body-bytes N] ' +
     '[--max-prompt-tokens N] [--cache] [--blocklist FILE]   (env: DEEPLINE_API_KEY, REDIS_URL)',
   async run({ argv, stdout }) {
     const { values, positionals } = parseFlags(argv, {
@@ -27,6 +27,7 @@ export const serveCommand: Command = {
       backend: { type: 'string' },
       'max-batch-size': { type: 'string' },
       'max-queue': { type: 'string' },
+      'kv-cache-mb': { type: 'string' },
       timeout: { type: 'string' },
       'max-body-bytes': { type: 'string' },
       'max-prompt-tokens': { type: 'string' },
@@ -36,6 +37,7 @@ export const serveCommand: Command = {
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (!values.model) throw new UsageError('--model <dir> is required');
     const timeout = positiveInt(values.timeout, '--timeout');
+    const kvMb = positiveInt(values['kv-cache-mb'], '--kv-cache-mb');
     const server = await startServer({
       modelDir: values.model,
       modelName: values.name,
@@ -49,7 +51,11 @@ export const serveCommand: Command = {
       maxBodyBytes: positiveInt(values['max-body-bytes'], '--max-body-bytes'),
       maxPromptTokens: positiveInt(values['max-prompt-tokens'], '--max-prompt-tokens'),
       requestTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
-      engine: { maxBatchSize: positiveInt(values['max-batch-size'], '--max-batch-size'), maxQueueSize: positiveInt(values['max-queue'], '--max-queue') },
+      engine: {
+        maxBatchSize: positiveInt(values['max-batch-size'], '--max-batch-size'),
+        maxQueueSize: positiveInt(values['max-queue'], '--max-queue'),
+        kvCacheBudgetBytes: kvMb === undefined ? undefined : kvMb * 1024 * 1024,
+      },
       log: (line) => stdout.write(`${line}\n`),
     });
     await server.closed;

@@ -24,7 +24,7 @@ describe('chat prompts', () => {
   it('the fallback template renders like the tokenizer package DeepSeek template', () => {
     const bos = '<｜begin▁of▁sentence｜>';
     const eos = '<｜end▁of▁sentence｜>';
-    expect(deepseekChatTemplate(messages)).toBe(renderChatTemplate(DEEPSEEK_CHAT_TEMPLATE, messages, { bosToken: bos, eosToken: eos, addGenerationPrompt: true }));
+    expect(deepseekChatTemplate(messages)).toBe(renderChatTemplate(DEEPSEEK_CHAT_TEMPLATE, messages.map((m) => ({ ...m })), { bosToken: bos, eosToken: eos, addGenerationPrompt: true }));
   });
 
   it('drops the oldest non-system turns first and keeps system prompts and the last turn', () => {
