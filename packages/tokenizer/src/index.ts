@@ -7,6 +7,7 @@ export {
   type RenderChatOptions,
   renderChatTemplate,
 } from './chatTemplate.js';
+export { StreamDecoder } from './streamDecoder.js';
 export { TokenizerError, type TokenizerErrorContext } from './errors.js';
 export { type ParseTokenizerJsonOptions, parseTokenizerJson, tokenizerToJson } from './hfJson.js';
 export {
@@ -32,7 +33,6 @@ export {
   type EncodeOptions,
   type Encoding,
   type SpecialSelection,
-  StreamDecoder,
   Tokenizer,
   type TokenizerMeta,
   type TokenizerParts,

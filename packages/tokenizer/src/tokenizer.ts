@@ -13,7 +13,9 @@ import type { PairTable } from './pairTable.js';
 import { escapeRegExp } from './pattern.js';
 import { compilePostProcessor, type SingleTemplate } from './postProcessor.js';
 import { type FastSplit, PreTokenizer } from './preTokenizer.js';
-import { decodeUtf8, encodeUtf8, incompleteTail } from './utf8.js';
+import { appendPieceOffsets } from './offsets.js';
+import { StreamDecoder } from './streamDecoder.js';
+import { decodeUtf8, encodeUtf8 } from './utf8.js';
 
 /** Which special tokens count as tokens; the rest are plain text (or errors, see disallowedSpecial). */
 export type SpecialSelection = 'all' | 'none' | Iterable<string>;
@@ -366,7 +368,7 @@ export class Tokenizer {
         const first = ids.length;
         if (!prefix && !escaped) model.encodeRange(text, a, b, ids);
         else model.encodePiece(text, a, b, prefix, escaped, ids);
-        if (offsets) this.pieceOffsets(text, a, b, prefix, escaped, ids, first, offsets);
+        if (offsets) this.offsetsOf(text, a, b, prefix, escaped, ids, first, offsets);
       });
       return;
     }
@@ -391,7 +393,7 @@ export class Tokenizer {
       const first = ids.length;
       model.encodeKey(piece, false, escaped, ids);
       if (offsets)
-        this.pieceOffsets(sub, a, a + piece.length, false, escaped, ids, first, offsets, start);
+        this.offsetsOf(sub, a, a + piece.length, false, escaped, ids, first, offsets, start);
       prev = a + piece.length;
     }
     if (keepGaps && prev < sub.length)
@@ -446,57 +448,7 @@ export class Tokenizer {
   ): void {
     const first = ids.length;
     this.model.encodePiece(sub, a, b, false, escaped, ids);
-    if (offsets) this.pieceOffsets(sub, a, b, false, escaped, ids, first, offsets, base);
-  }
-
-  /** Maps each new token's byte span within the piece back to UTF-16 offsets (+ base). */
-  private pieceOffsets(
-    text: string,
-    a: number,
-    b: number,
-    prefix: boolean,
-    escaped: boolean,
-    ids: number[],
-    first: number,
-    offsets: number[],
-    base = 0,
-  ): void {
-    const charAtByte: number[] = [];
-    if (prefix) charAtByte.push(-1);
-    for (let i = a; i < b; ) {
-      const c = text.charCodeAt(i);
-      let units = 1;
-      let len: number;
-      if (c < 0x80) len = 1;
-      else if (c < 0x800) len = 2;
-      else if (
-        c >= 0xd800 &&
-        c <= 0xdbff &&
-        i + 1 < b &&
-        (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00
-      ) {
-        len = 4;
-        units = 2;
-      } else if (escaped && c >= 0xdc80 && c <= 0xdcff) len = 1;
-      else len = 3;
-      for (let k = 0; k < len; k++) charAtByte.push(i);
-      i += units;
-    }
-    let pos = 0;
-    for (let t = first; t < ids.length; t++) {
-      const len = this.idBytes[ids[t]!]!.length;
-      const s = charAtByte[pos]!;
-      const lastChar = charAtByte[pos + len - 1]!;
-      pos += len;
-      if (lastChar < 0) {
-        offsets.push(base + a, base + a);
-        continue;
-      }
-      const startChar = s < 0 ? a : s;
-      const cu = text.charCodeAt(lastChar);
-      const endChar = lastChar + (cu >= 0xd800 && cu <= 0xdbff && lastChar + 1 < b ? 2 : 1);
-      offsets.push(base + startChar, base + endChar);
-    }
+    if (offsets) this.offsetsOf(sub, a, b, false, escaped, ids, first, offsets, base);
   }
 
   /**
@@ -530,6 +482,32 @@ export class Tokenizer {
     });
   }
 
+  /** Offsets of the tokens ids[first…] that encode text[a, b) (see appendPieceOffsets). */
+  private offsetsOf(
+    text: string,
+    a: number,
+    b: number,
+    prefix: boolean,
+    escaped: boolean,
+    ids: number[],
+    first: number,
+    offsets: number[],
+    base = 0,
+  ): void {
+    appendPieceOffsets({
+      text,
+      start: a,
+      end: b,
+      prefix,
+      escaped,
+      ids,
+      first,
+      offsets,
+      base,
+      tokenLength: (id) => this.idBytes[id]!.length,
+    });
+  }
+
   /** Writes tokenizer.json (and tokenizer_config.json beside it when there is metadata to keep). */
   async save(path: string, options: { withConfig?: boolean } = {}): Promise<void> {
     const { saveTokenizerFile } = await import('./hfJson.js');
@@ -560,40 +538,4 @@ const EMPTY = new Uint8Array(0);
 /** HF ByteLevel decoding of an added token: all byte-level chars map to bytes, otherwise UTF-8 text. */
 function addedTokenBytes(content: string): Uint8Array {
   return byteLevelToBytes(content) ?? encodeUtf8(content);
-}
-
-/**
- * Incremental decoder for streaming generation: `push` returns the text completed by the new
- * ids and holds back the bytes of a character that is not finished yet.
- */
-export class StreamDecoder {
-  private pending = new Uint8Array(0);
-
-  constructor(
-    private readonly tokenizer: Tokenizer,
-    private readonly options: DecodeOptions,
-  ) {}
-
-  /** Adds ids; returns the newly completed text (possibly ''). */
-  push(ids: number | ArrayLike<number>): string {
-    const list = typeof ids === 'number' ? [ids] : ids;
-    const fresh = this.tokenizer.decodeBytes(list, this.options);
-    const all = new Uint8Array(this.pending.length + fresh.length);
-    all.set(this.pending);
-    all.set(fresh, this.pending.length);
-    const keep = incompleteTailLength(all);
-    this.pending = all.slice(all.length - keep);
-    return decodeUtf8(all.subarray(0, all.length - keep));
-  }
-
-  /** Ends the stream: returns whatever is held back (an unfinished character becomes U+FFFD). */
-  flush(): string {
-    const rest = this.pending;
-    this.pending = new Uint8Array(0);
-    return decodeUtf8(rest);
-  }
-}
-
-function incompleteTailLength(bytes: Uint8Array): number {
-  return incompleteTail(bytes, bytes.length);
 }
