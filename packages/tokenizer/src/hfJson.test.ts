@@ -179,6 +179,30 @@ describe('save', () => {
   });
 });
 
+describe('GPT-2 style ByteLevel post-processor (trim_offsets)', () => {
+  it('trims spaces from offsets exactly as HF tokenizers does', async () => {
+    const dir = await makeTempDir();
+    try {
+      const base = await trainBpe({ texts: sample.slice(0, 3), vocabSize: 800 });
+      const json = (await base.toJSON()) as any;
+      json.pre_tokenizer = { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true };
+      json.post_processor = { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true };
+      const file = join(dir, 'gpt2.json');
+      writeFileSync(file, JSON.stringify(json));
+      const ours = await Tokenizer.fromFile(file);
+      const hf = HfTokenizer.fromFile(file);
+      for (const s of ['Hello world', '  two leading', 'trailing   ', 'a  b   c', 'x\n\n  y', 'The quick brown fox.']) {
+        const enc = await hf.encode(s);
+        const got = ours.encodeWithOffsets(s);
+        expect(got.ids, s).toEqual(enc.getIds());
+        expect(got.offsets, s).toEqual(enc.getOffsets());
+      }
+    } finally {
+      await removeDir(dir);
+    }
+  });
+});
+
 describe('malformed tokenizer.json', () => {
   const good = () => ({
     version: '1.0',

@@ -7,7 +7,6 @@ export {
   type RenderChatOptions,
   renderChatTemplate,
 } from './chatTemplate.js';
-export { StreamDecoder } from './streamDecoder.js';
 export { TokenizerError, type TokenizerErrorContext } from './errors.js';
 export { type ParseTokenizerJsonOptions, parseTokenizerJson, tokenizerToJson } from './hfJson.js';
 export {
@@ -19,6 +18,7 @@ export {
   O200K_PATTERN,
   translatePattern,
 } from './pattern.js';
+export { StreamDecoder } from './streamDecoder.js';
 export {
   loadTiktoken,
   TIKTOKEN_ENCODINGS,

@@ -80,3 +80,52 @@ function compileTemplate(o: Record<string, unknown>, field: string, file?: strin
   });
   return { prefix, suffix };
 }
+
+/**
+ * The ByteLevel post-processor's offset trimming, when on: tokens' leading and trailing
+ * spaces are left out of their offsets (`addPrefixSpace` keeps the first token's single
+ * added space), as tokenizers' `process_offsets` does.
+ */
+export function readTrimOffsets(json: unknown): { addPrefixSpace: boolean } | undefined {
+  if (!json || typeof json !== 'object') return undefined;
+  const o = json as Record<string, unknown>;
+  if (o.type === 'ByteLevel')
+    return o.trim_offsets === false ? undefined : { addPrefixSpace: o.add_prefix_space !== false };
+  if (o.type === 'Sequence' && Array.isArray(o.processors)) {
+    for (const p of o.processors) {
+      const trim = readTrimOffsets(p);
+      if (trim) return trim;
+    }
+  }
+  return undefined;
+}
+
+/** Applies ByteLevel offset trimming to offsets[from…] of tokens ids[from…] (byte lengths of leading/trailing spaces). */
+export function trimOffsets(
+  ids: number[],
+  offsets: number[],
+  from: number,
+  tokenBytes: (id: number) => Uint8Array,
+  addPrefixSpace: boolean,
+): void {
+  for (let t = from; t < ids.length; t++) {
+    const bytes = tokenBytes(ids[t]!);
+    let leading = 0;
+    while (leading < bytes.length && bytes[leading] === 0x20) leading++;
+    let trailing = 0;
+    while (trailing < bytes.length - leading && bytes[bytes.length - 1 - trailing] === 0x20)
+      trailing++;
+    if (leading === bytes.length) trailing = leading;
+    const s = offsets[2 * t]!;
+    const e = offsets[2 * t + 1]!;
+    let start = s;
+    let end = e;
+    if (leading > 0) {
+      const isFirst = t === 0 || s === 0;
+      if (!(isFirst && addPrefixSpace && leading === 1)) start = Math.min(s + leading, e);
+    }
+    if (trailing > 0 && end >= trailing) end = Math.max(end - trailing, start);
+    offsets[2 * t] = start;
+    offsets[2 * t + 1] = end;
+  }
+}

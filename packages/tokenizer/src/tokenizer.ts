@@ -9,11 +9,16 @@ import {
 } from './chatTemplate.js';
 import { TokenizerError } from './errors.js';
 import { compileNormalizer, type NormalizeFn } from './normalizer.js';
+import { appendPieceOffsets } from './offsets.js';
 import type { PairTable } from './pairTable.js';
 import { escapeRegExp } from './pattern.js';
-import { compilePostProcessor, type SingleTemplate } from './postProcessor.js';
+import {
+  compilePostProcessor,
+  readTrimOffsets,
+  type SingleTemplate,
+  trimOffsets,
+} from './postProcessor.js';
 import { type FastSplit, PreTokenizer } from './preTokenizer.js';
-import { appendPieceOffsets } from './offsets.js';
 import { StreamDecoder } from './streamDecoder.js';
 import { decodeUtf8, encodeUtf8 } from './utf8.js';
 
@@ -87,6 +92,7 @@ export class Tokenizer {
   private readonly pre: PreTokenizer;
   private readonly normalize?: NormalizeFn;
   private readonly template?: SingleTemplate;
+  private readonly trim?: { addPrefixSpace: boolean };
   private readonly added: AddedTokenMatcher;
   private readonly idBytes: (Uint8Array | undefined)[];
   private readonly specialIds: Set<number>;
@@ -115,6 +121,7 @@ export class Tokenizer {
     this.pre = PreTokenizer.fromJSON(parts.preTokenizer);
     this.normalize = compileNormalizer(parts.normalizer);
     this.template = compilePostProcessor(parts.postProcessor);
+    this.trim = readTrimOffsets(parts.postProcessor);
     this.added = new AddedTokenMatcher(parts.addedTokens);
     this.idBytes = [...parts.tokenBytes];
     for (const [id, token] of parts.otherVocab) this.idBytes[id] = addedTokenBytes(token);
@@ -272,6 +279,10 @@ export class Tokenizer {
           offsets?.push(start, end);
         },
       );
+    if (offsets && this.trim) {
+      const from = useTemplate ? this.template!.prefix.length : 0;
+      trimOffsets(ids, offsets, from, (id) => this.idBytes[id]!, this.trim.addPrefixSpace);
+    }
     if (useTemplate) this.pushSpecials(this.template!.suffix, ids, offsets, text.length);
   }
 
