@@ -1,8 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { validateConfig } from '@deepline/core';
-import { Cleaner, createCleaner } from './clean/cleaner.js';
+import { Cleaner } from './clean/cleaner.js';
+import { createCleaner } from './clean/createCleaner.js';
 import {
+  type CleanConfig,
   type CleanConfigInput,
+  cleanConfigSchema,
   type DedupConfig,
   type DedupConfigInput,
   dedupConfigSchema,
@@ -53,11 +56,19 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
           source: 'dedup config',
         });
   const dedup = dedupConfig === false ? undefined : new Deduplicator({ ...dedupConfig, report });
+  const cleanConfig: CleanConfig | false =
+    options.clean === false
+      ? false
+      : validateConfig({
+          value: options.clean ?? {},
+          schema: cleanConfigSchema,
+          source: 'clean config',
+        });
   const tokenStage =
     options.clean === false
       ? undefined
       : await createCleaner({
-          config: options.clean,
+          config: cleanConfig as CleanConfig,
           tokenizer: options.tokenizer,
           report,
           part: 'tokens',
@@ -66,7 +77,7 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
   const cleaner: Cleaner | undefined =
     options.clean === false
       ? undefined
-      : await createCleaner({ config: options.clean, part: 'text' });
+      : await createCleaner({ config: cleanConfig as CleanConfig, part: 'text' });
   const finish = function* (doc: Document, keys: DedupKeys | undefined): Generator<Document> {
     if (dedup && !dedup.check(doc, keys)) return;
     const out = tokenStage && tokenStage.stages.length > 0 ? tokenStage.process(doc) : [doc];
@@ -96,7 +107,13 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
   const startPool = () => {
     pool = new WorkerPool({
       size: workers,
-      init: { clean: options.clean ?? {}, dedup: dedupConfig },
+      init: {
+        clean: cleanConfig,
+        dedup: dedupConfig && {
+          exact: dedupConfig.exact,
+          minhash: dedupConfig.minhash && { ...dedupConfig.minhash },
+        },
+      },
     });
     pool.ready.catch((error: unknown) => {
       // Robustness: without workers the run still completes on this thread; the report says why.

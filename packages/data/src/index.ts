@@ -37,7 +37,9 @@ export {
   reject,
   isRejection,
 } from './clean/stage.js';
-export { Cleaner, createCleaner, type CreateCleanerOptions } from './clean/cleaner.js';
+export { Cleaner } from './clean/cleaner.js';
+export { createCleaner, type CreateCleanerOptions } from './clean/createCleaner.js';
+export { buildTextStages } from './clean/buildTextStages.js';
 export { normalizeStage, type NormalizeOptions } from './clean/normalizeStage.js';
 export { invalidCharsStage, type InvalidCharsOptions } from './clean/invalidCharsStage.js';
 export { c4Stage, countSentences, type C4Options } from './clean/c4Stage.js';

@@ -1,4 +1,3 @@
-import { DataError } from '../errors.js';
 import type { Document } from '../types.js';
 import { type CleaningStage, type StageResult, reject } from './stage.js';
 
@@ -27,6 +26,9 @@ export function loadLanguageModel(): Promise<FastTextLike> {
       return ft;
     } catch (cause) {
       shared = undefined;
+      // Imported here, not at the top: this module runs in worker threads, which should not
+      // pay for loading @deepline/core.
+      const { DataError } = await import('../errors.js');
       throw new DataError(`cannot load the fastText language model: ${(cause as Error).message}`, {
         code: 'LANGID_LOAD',
         context: { stage: 'language' },

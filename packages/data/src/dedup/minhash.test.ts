@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { dedupWords } from './dedupText.js';
 import { Deduplicator } from './deduplicator.js';
 import { candidateProbability, createMinHasher, estimateJaccard } from './minhash.js';
+import { buildMinHasher } from './minhashFamily.js';
 
 const VOCAB = Array.from({ length: 5000 }, (_, i) => `w${i.toString(36)}x${(i * 7919) % 97}`);
 
@@ -74,6 +75,14 @@ describe('MinHash-LSH', () => {
     }
     expect(found / high.length).toBeGreaterThanOrEqual(0.95);
     expect(falsePositives / low.length).toBeLessThanOrEqual(0.01);
+  });
+
+  it('validates options; the worker-side family equals the validated one', () => {
+    expect(() => createMinHasher({ bands: 0 })).toThrow(/minhash.bands/);
+    const text = 'the quick brown fox jumps over the lazy dog again and again';
+    expect(buildMinHasher({ ngram: 5, bands: 14, rows: 8, seed: 1 }).signature(text)).toEqual(
+      createMinHasher().signature(text),
+    );
   });
 
   it('matches the S-curve: 14 × 8 makes a J = 0.8 pair a candidate with p ≈ 0.924', () => {

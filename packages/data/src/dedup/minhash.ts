@@ -1,33 +1,15 @@
-import { SeededRandom } from '@deepline/core';
 import { DataError } from '../errors.js';
-import { fmix32 } from '../clean/textStats.js';
-import { dedupWordHashes } from './dedupText.js';
+import { type MinHashOptions, type MinHasher, buildMinHasher } from './minhashFamily.js';
 
-/** MinHash-LSH parameters. Defaults follow datatrove/FineWeb: word 5-grams, 14 bands × 8 rows. */
-export interface MinHashOptions {
-  /** Words per shingle (default 5). */
-  ngram?: number;
-  bands?: number;
-  rows?: number;
-  /** Seed for the hash family (default 1); signatures are only comparable under one seed. */
-  seed?: number;
-}
-
-/** A prepared hash family: `bands × rows` hash functions. */
-export interface MinHasher {
-  readonly ngram: number;
-  readonly bands: number;
-  readonly rows: number;
-  /** Signature of a text, or undefined when the text has no words. */
-  signature(text: string): Int32Array | undefined;
-  /** Signature from precomputed {@link dedupWordHashes}. */
-  signatureOfHashes(wordHashes: Uint32Array): Int32Array | undefined;
-  /** One 52-bit key per band. */
-  bandKeys(signature: Int32Array): number[];
-}
+export {
+  type MinHashOptions,
+  type MinHasher,
+  estimateJaccard,
+  candidateProbability,
+} from './minhashFamily.js';
 
 /**
- * Builds the hash family. Each function is h_i(x) = xorshift16(((x ^ b_i) · a_i) mod 2³²) over
+ * Validates the options and builds the hash family. Each function is h_i(x) = xorshift16(((x ^ b_i) · a_i) mod 2³²) over
  * murmur-finalised shingle hashes: four integer ops per (shingle, function), which is what
  * makes 112 functions affordable in JS.
  */
@@ -46,79 +28,5 @@ export function createMinHasher(options: MinHashOptions = {}): MinHasher {
         context: { field: `minhash.${field}` },
       });
   }
-  const k = bands * rows;
-  const rng = new SeededRandom(options.seed ?? 1);
-  const mulA = new Int32Array(k);
-  const xorB = new Int32Array(k);
-  for (let i = 0; i < k; i++) {
-    mulA[i] = rng.nextUint32() | 1;
-    xorB[i] = rng.nextUint32();
-  }
-  return {
-    ngram,
-    bands,
-    rows,
-    signature(text: string): Int32Array | undefined {
-      return this.signatureOfHashes(dedupWordHashes(text));
-    },
-    signatureOfHashes(wordHashes: Uint32Array): Int32Array | undefined {
-      if (wordHashes.length === 0) return undefined;
-      // Signed 32-bit minima: the order differs from unsigned, but any fixed order is a valid
-      // permutation, and int32 keeps the hot loop free of float conversions.
-      const sig = new Int32Array(k);
-      const shingles = Math.max(1, wordHashes.length - ngram + 1);
-      const width = Math.min(ngram, wordHashes.length);
-      const xs = new Int32Array(shingles);
-      for (let s = 0; s < shingles; s++) {
-        let h = 0x27d4eb2f;
-        for (let j = 0; j < width; j++) h = Math.imul(h ^ wordHashes[s + j]!, 0x01000193) + j;
-        xs[s] = fmix32(h);
-      }
-      // Function-major loop: the shingle array streams through while a, b and the running
-      // minimum stay in registers.
-      for (let i = 0; i < k; i++) {
-        const a = mulA[i]!;
-        const b = xorB[i]!;
-        let m = 0x7fffffff;
-        for (let s = 0; s < shingles; s++) {
-          let y = Math.imul(xs[s]! ^ b, a);
-          y ^= y >>> 16;
-          if (y < m) m = y;
-        }
-        sig[i] = m;
-      }
-      return sig;
-    },
-    bandKeys(sig: Int32Array): number[] {
-      const keys: number[] = [];
-      for (let b = 0; b < bands; b++) {
-        let h1 = 0x9e3779b9 ^ b;
-        let h2 = 0x7f4a7c15 + b;
-        for (let r = 0; r < rows; r++) {
-          const v = sig[b * rows + r]!;
-          h1 = Math.imul(h1 ^ v, 0x01000193);
-          h2 = Math.imul(h2 + v, 0xcc9e2d51);
-          h2 ^= h2 >>> 15;
-        }
-        keys.push((fmix32(h1) >>> 0) * 0x100000 + (fmix32(h2) & 0xfffff));
-      }
-      return keys;
-    },
-  };
-}
-
-/** Fraction of equal positions: an unbiased estimate of the Jaccard similarity of the shingle sets. */
-export function estimateJaccard(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let same = 0;
-  for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
-  return same / a.length;
-}
-
-/** Probability that a pair with Jaccard `s` becomes an LSH candidate: 1 − (1 − s^rows)^bands. */
-export function candidateProbability(options: {
-  similarity: number;
-  bands: number;
-  rows: number;
-}): number {
-  return 1 - (1 - options.similarity ** options.rows) ** options.bands;
+  return buildMinHasher({ ngram, bands, rows, seed: options.seed ?? 1 });
 }

@@ -1,11 +1,16 @@
-import type { CleanConfigInput, DedupConfig } from '../config.js';
+import type { CleanConfig } from '../config.js';
 import type { StageStats } from '../report.js';
 import type { Document } from '../types.js';
 
-/** What each worker is started with. */
+/** What each worker is started with: configs already validated on the main thread. */
 export interface WorkerInit {
-  clean: CleanConfigInput | false;
-  dedup: DedupConfig | false;
+  clean: CleanConfig | false;
+  dedup:
+    | {
+        exact: boolean;
+        minhash: { ngram: number; bands: number; rows: number; seed: number } | false;
+      }
+    | false;
 }
 
 export interface BatchRequest {
