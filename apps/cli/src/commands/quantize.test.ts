@@ -34,8 +34,9 @@ describe('deepline quantize', () => {
   it('runs GPTQ from a calibration token file', async () => {
     const calibration = join(tmp, 'calib.json');
     await writeFile(calibration, JSON.stringify([Array.from({ length: 48 }, (_, i) => (i * 37) % 256)]));
-    const result = runCli(['quantize', '--model', modelDir, '--scheme', 'gptq-int4-g32', '--calibration', calibration, '--out', join(tmp, 'gptq'), '--backend', 'cpu']);
+    const result = runCli(['quantize', '--model', modelDir, '--scheme', 'gptq-int4-g32', '--calibration', calibration, '--out', join(tmp, 'gptq'), '--embeddings', 'int8', '--backend', 'cpu']);
     expect(result.code).toBe(0);
+    expect(JSON.parse(await readFile(join(tmp, 'gptq', 'config.json'), 'utf8')).quantization_config.embeddings).toBe('int8');
     expect(result.stdout).toMatch(/quantized \d+ weights with gptq-int4-g32 \(\d+ by GPTQ\)/);
   });
 

@@ -17,7 +17,7 @@ export const quantizeCommand: Command = {
   summary: 'Quantize a DeepSeek HF model to packed int8/int4 (RTN or GPTQ) safetensors',
   usage:
     'deepline quantize --model <dir> --scheme int8|int4-g32|int4-g64|int4-g128[-asym]|gptq-int4-g32[-asym]|… --out <dir> ' +
-    '[--calibration <tokens.json|tokens.safetensors>] [--activation none|int8] [--keep <glob>[,<glob>…]] [--backend wasm|cpu|…] [--json]',
+    '[--calibration <tokens.json|tokens.safetensors>] [--activation none|int8] [--embeddings float32|int8] [--keep <glob>[,<glob>…]] [--backend wasm|cpu|…] [--json]',
   async run({ argv, stdout }) {
     const { values } = parseFlags(argv, {
       model: { type: 'string' },
@@ -25,6 +25,7 @@ export const quantizeCommand: Command = {
       out: { type: 'string' },
       calibration: { type: 'string' },
       activation: { type: 'string' },
+      embeddings: { type: 'string' },
       keep: { type: 'string' },
       backend: { type: 'string' },
       json: { type: 'boolean' },
@@ -36,6 +37,8 @@ export const quantizeCommand: Command = {
     const scheme = parseScheme(values.scheme);
     const activation = (values.activation ?? 'none') as ActivationQuant;
     if (activation !== 'none' && activation !== 'int8') throw new UsageError(`--activation must be none or int8, got '${values.activation}'`);
+    const embeddings = (values.embeddings ?? 'float32') as 'float32' | 'int8';
+    if (embeddings !== 'float32' && embeddings !== 'int8') throw new UsageError(`--embeddings must be float32 or int8, got '${values.embeddings}'`);
     if (scheme.method === 'gptq' && !values.calibration) throw new UsageError(`--scheme ${scheme.name} needs --calibration <token file>`);
     await initBackend({ backend: values.backend === undefined ? 'auto' : parseBackendChoice(values.backend, '--backend') });
     const calibration = values.calibration ? await readCalibration(values.calibration) : undefined;
@@ -46,7 +49,7 @@ export const quantizeCommand: Command = {
     const model = await loadQuantizedModel(values.model);
     try {
       const result = quantizeModel({ model, scheme, rules, calibration, activation });
-      const saved = await saveQuantizedModel({ model, dir: values.out, scheme: scheme.name });
+      const saved = await saveQuantizedModel({ model, dir: values.out, scheme: scheme.name, embeddings });
       for (const extra of ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json']) {
         await copyFile(join(values.model, extra), join(values.out, extra)).catch(() => undefined);
       }
@@ -80,7 +83,7 @@ export const quantizeCommand: Command = {
 async function readCalibration(path: string): Promise<number[][]> {
   if (path.endsWith('.safetensors')) {
     const t = (await readSafetensors(path)).tensors.get('tokens');
-    if (!t || t.shape.length !== 2) {
+    if (t?.shape.length !== 2 || !t) {
       throw new QuantizerError(`${path}: needs an integer tensor 'tokens' [B, S]`, { code: 'CALIBRATION_FILE', context: { file: path } });
     }
     const ids = Array.from(toInt32(t, 'tokens'));

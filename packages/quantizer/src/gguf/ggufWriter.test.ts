@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gguf } from '@huggingface/gguf';
 import { makeTempDir, removeDir, seededFloats } from '@deepline/test-helpers';
@@ -42,7 +42,6 @@ describe('GGUF writer', () => {
     const bytes = await readFile(path);
     expect(bytes.length).toBe(size);
     expect([...bytes.subarray(0, 4)]).toEqual([0x47, 0x47, 0x55, 0x46]);
-    expect(bytes.equals(Buffer.from(encodeGguf({ metadata: [], tensors }).subarray(0, 0)))).toBe(false);
     const parsed = await gguf(path, { allowLocalFile: true });
     const m = parsed.metadata as Record<string, unknown>;
     expect(m.version).toBe(3);
@@ -77,7 +76,7 @@ describe('GGUF writer', () => {
     expect(Buffer.from(encodeGguf(options)).equals(await readFile(path))).toBe(true);
   });
 
-  it('rejects duplicate keys, wrong byte counts, unaligned quantized rows and long names', async () => {
+  it('rejects duplicate keys, wrong byte counts, unaligned quantized rows and long names', () => {
     const md = (k: string) => [k, { type: 'u32', value: 1 }] as const;
     expect(() => encodeGguf({ metadata: [md('k'), md('k')], tensors: [] })).toThrow(/appears twice/);
     expect(() => encodeGguf({ metadata: [], tensors: [{ ...tensors[1]!, data: new Uint8Array(4) }] })).toThrow(QuantizerError);
@@ -85,6 +84,5 @@ describe('GGUF writer', () => {
       /not a multiple of the 32-element block/,
     );
     expect(() => encodeGguf({ metadata: [], tensors: [{ ...tensors[0]!, name: 'x'.repeat(65) }] })).toThrow(/longer than 64 bytes/);
-    await writeFile(join(dir, 'unused'), '');
   });
 });
