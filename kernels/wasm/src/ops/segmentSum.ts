@@ -1,5 +1,6 @@
 import { tf } from '@deepline/core';
 import { KernelsError } from '../errors.js';
+import { KERNEL } from '../kernels/fusedKernels.js';
 import { fusedAvailable, fusedOp } from './fusedAvailable.js';
 
 /** Options of {@link segmentSum}. */
@@ -29,7 +30,8 @@ export function segmentSum({ x, segmentIds, numSegments }: SegmentSumOptions): t
       context: { op: 'segmentSum', field: 'numSegments' },
     });
   }
-  if (!fusedAvailable('UnsortedSegmentSum') || x.dtype !== 'float32') return tf.unsortedSegmentSum(x, segmentIds, numSegments);
+  // Only with deepline's pack active (core registers a wasm UnsortedSegmentSum of its own).
+  if (!fusedAvailable(KERNEL.rmsNorm) || x.dtype !== 'float32') return tf.unsortedSegmentSum(x, segmentIds, numSegments);
   // The ids are read once on the host: the gradient needs them and they are small.
   const values = segmentIds.dataSync();
   const inRange = values.every((id) => id >= 0 && id < numSegments);
