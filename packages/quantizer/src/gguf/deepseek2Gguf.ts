@@ -116,6 +116,8 @@ export function deepseek2Metadata(config: DeepseekConfig, options: { type: GgufE
       [`${a}.rope.scaling.type`, { type: 'string', value: 'yarn' }],
       [`${a}.rope.scaling.factor`, f32(config.ropeFactor)],
       [`${a}.rope.scaling.original_context_length`, u32(config.originalSeqLen)],
+      [`${a}.rope.scaling.yarn_beta_fast`, f32(config.betaFast)],
+      [`${a}.rope.scaling.yarn_beta_slow`, f32(config.betaSlow)],
       // llama.cpp divides this key by 0.1 when loading (HF convert multiplies mscale_all_dim by 0.1).
       [`${a}.rope.scaling.yarn_log_multiplier`, f32(0.1 * config.mscale)],
     );

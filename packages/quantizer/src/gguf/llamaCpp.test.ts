@@ -8,7 +8,7 @@ import { makeTempDir, removeDir } from '@deepline/test-helpers';
 import { LlamaLogLevel, getLlama, type Llama, type Token } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { greedyDecode } from '../evaluate.js';
-import { tinyTokenizerJson } from '../testing/fixtures.js';
+import { tinyConfig, tinyTokenizerJson } from '../testing/fixtures.js';
 import { exportGguf } from './exportGguf.js';
 
 let dir: string;
@@ -62,6 +62,26 @@ describe('llama.cpp runs the exported GGUF', () => {
       const ours = greedyDecode({ model, prompt, maxNewTokens: 16 }).tokens;
       const theirs = await llamaGreedy(path, prompt, 16);
       expect(theirs).toEqual(ours);
+    });
+  }
+
+  // Metadata paths the trained model does not exercise: YaRN (positions past the original
+  // context), a plain query projection (q_lora_rank 0) and softmax routing with route scale.
+  const variants = {
+    yarn: { maxSeqLen: 128, originalSeqLen: 32, ropeFactor: 4 },
+    'q_lora_rank 0': { qLoraRank: 0 },
+    'softmax router': { scoreFunc: 'softmax' as const, useCorrectionBias: false, nExpertGroups: 1, nLimitedGroups: 1, routeScale: 2 },
+  };
+  for (const [label, overrides] of Object.entries(variants)) {
+    it(`f32, ${label}: same greedy continuation as deepline`, async () => {
+      const config = tinyConfig(overrides);
+      const variant = DeepseekModel.create(config, { seed: 5, initStd: 0.05 });
+      const ids = Array.from({ length: 40 }, (_, i) => (i * 13 + 7) % 300);
+      const path = join(dir, `variant-${label.replace(/\W+/g, '-')}.gguf`);
+      await exportGguf({ model: variant, type: 'f32', tokenizer: tinyTokenizerJson(config.vocabSize), out: path });
+      const ours = greedyDecode({ model: variant, prompt: ids, maxNewTokens: 24 }).tokens;
+      variant.dispose();
+      expect(await llamaGreedy(path, ids, 24)).toEqual(ours);
     });
   }
 });
