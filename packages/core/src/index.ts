@@ -33,6 +33,18 @@ export {
 } from './kernels/kernelRegistry.js';
 export { topKGradient, wasmUnsortedSegmentSum, wasmOneHot } from './kernels/builtinFixes.js';
 export {
+  registerFusedOp,
+  unregisterFusedOp,
+  fusedOp,
+  listFusedOps,
+  type FusedOpName,
+  type FusedOpContracts,
+  type FusedRmsNormInputs,
+  type FusedSiluMulInputs,
+  type FusedAttentionInputs,
+  type FusedCrossEntropyInputs,
+} from './kernels/fusedOps.js';
+export {
   parseSafetensors,
   readSafetensors,
   readSafetensorsHeader,
