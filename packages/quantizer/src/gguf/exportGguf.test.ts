@@ -9,6 +9,7 @@ import { dequantizeQ4_0 } from './ggmlBlocks.js';
 import { exportGguf } from './exportGguf.js';
 import { ggufTensorName } from './deepseek2Gguf.js';
 import { tokenizerGgufMetadata } from './tokenizerMetadata.js';
+import { quantizeModel } from '../quantizeModel.js';
 import { readFile } from 'node:fs/promises';
 
 let dir: string;
@@ -91,6 +92,21 @@ describe('deepseek2 GGUF export', () => {
     const decoded = dequantizeQ4_0(new Uint8Array(bytes.subarray(start, start + perExpert)));
     const original = model.hostTensors().get('model.layers.1.mlp.experts.5.up_proj.weight')!.data;
     for (let i = 0; i < original.length; i += 97) expect(Math.abs(decoded[i]! - original[i]!)).toBeLessThan(0.01);
+  });
+
+  it('re-encodes a symmetric int4-g32 model as Q4_0 without any further loss', async () => {
+    const q = DeepseekModel.create(tinyConfig(), { seed: 2 });
+    quantizeModel({ model: q, scheme: 'int4-g32' });
+    const out = join(dir, 'q4.gguf');
+    await exportGguf({ model: q, type: 'q4_0', tokenizer: tinyTokenizerJson(320), out });
+    const parsed = await gguf(out, { allowLocalFile: true });
+    const bytes = await readFile(out);
+    const info = parsed.tensorInfos.find((t) => t.name === 'blk.0.attn_q_b.weight')!;
+    const expected = q.hostTensors().get('model.layers.0.self_attn.q_b_proj.weight')!.data;
+    const start = Number(parsed.tensorDataOffset + info.offset);
+    const decoded = dequantizeQ4_0(new Uint8Array(bytes.subarray(start, start + (expected.length / 32) * 18)));
+    expect([...decoded]).toEqual([...expected]);
+    q.dispose();
   });
 
   it('maps HF names to llama.cpp names and rejects unknown tensors', () => {
