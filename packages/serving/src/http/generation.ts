@@ -26,7 +26,14 @@ export async function runChoices(options: {
   requests: GenerationRequest[];
   onDelta?: (delta: ChoiceDelta) => void;
 }): Promise<ChoiceResult[]> {
-  const streams = options.requests.map((r) => options.engine.generate(r));
+  const streams: AsyncIterableIterator<GenerationEvent>[] = [];
+  try {
+    // If a later submission is refused (queue full), the ones already queued are cancelled.
+    for (const r of options.requests) streams.push(options.engine.generate(r));
+  } catch (error) {
+    for (const s of streams) void s.return?.();
+    throw error;
+  }
   try {
     return await Promise.all(
       streams.map(async (stream, index) => {

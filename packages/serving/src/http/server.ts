@@ -64,7 +64,7 @@ export class ServingServer {
 
   constructor(readonly options: ServingServerOptions) {
     this.logger = options.logger ?? createLogger({ level: 'warn' });
-    this.server = createServer({ requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, (req, res) => {
+    this.server = createServer({ requestTimeout: 60_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, (req, res) => {
       void this.handle(req, res);
     });
     this.ready = Promise.resolve(options.model).then(

@@ -1,12 +1,16 @@
 import { initBackend } from '@deepline/core';
 import { registerWasmKernels } from '@deepline/kernels-wasm';
-import { DeepseekModel, presetConfig } from '@deepline/layers';
+import { type DeepseekConfig, DeepseekModel, presetConfig } from '@deepline/layers';
 import { DeepseekLanguageModel, ServingServer, type TextTokenizer } from '@deepline/serving';
 import { Worker } from 'node:worker_threads';
 import { type BenchRow, defineBenchSuite } from '../benchSuite.js';
 
-// Random-weight DeepSeek-V3 at "small" width (2 blocks, one MoE), the same model for both servers.
-const config = presetConfig('small', { nLayers: 2, nDenseLayers: 1, vocabSize: 4096, nMtpModules: 0, maxSeqLen: 512, originalSeqLen: 512 });
+// Random-weight DeepSeek-V3 models; each is served by both servers. "small-2L" (dim 256) is
+// compute-bound on a CPU at batch 32; "tiny" (dim 64) is bound by per-step overhead.
+const MODELS = [
+  { label: 'small-2L', config: presetConfig('small', { nLayers: 2, nDenseLayers: 1, vocabSize: 4096, nMtpModules: 0, maxSeqLen: 512, originalSeqLen: 512 }) },
+  { label: 'tiny', config: presetConfig('tiny', { vocabSize: 4096, nMtpModules: 0, maxSeqLen: 512, originalSeqLen: 512 }) },
+];
 
 // Byte tokens are enough here: prompts go in as token ids and tokenization is not measured.
 const byteTokenizer: TextTokenizer = {
@@ -43,9 +47,9 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** Runs the clients in a worker thread (see servingClients.ts) and summarises. */
-function load(load: Omit<ClientLoad, 'vocabSize'>): Promise<RunStats> {
+function load(load: ClientLoad): Promise<RunStats> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./servingClients.mjs', import.meta.url), { workerData: { ...load, vocabSize: config.vocabSize } });
+    const worker = new Worker(new URL('./servingClients.mjs', import.meta.url), { workerData: load });
     worker.once('message', (message: { ok: boolean; result?: ClientResult; error?: string }) => {
       void worker.terminate();
       if (!message.ok) return reject(new Error(message.error));
@@ -66,49 +70,58 @@ export default defineBenchSuite({
   async run({ quick, log }) {
     await initBackend({ backend: 'wasm' });
     await registerWasmKernels();
-    const model = DeepseekModel.create(config, { seed: 3, initStd: 0.02 });
-    const lm = new DeepseekLanguageModel(model);
-    const served = { name: 'bench', model: lm, tokenizer: byteTokenizer };
-    const maxTokens = quick ? 32 : 64;
-    const promptLen = 16;
-    const repeats = quick ? 1 : 2;
-    const servers = {
-      batched: new ServingServer({ model: served, engine: { maxBatchSize: 64 } }),
-      single: new ServingServer({ model: served, engine: { maxBatchSize: 1, maxQueueSize: 1024 } }),
-    };
-    const urls = { batched: await servers.batched.listen(), single: await servers.single.listen() };
-    await Promise.all([servers.batched.whenReady(), servers.single.whenReady()]);
-    await load({ url: urls.batched, clients: 2, perClient: 1, promptLen, maxTokens: 4 }); // warm-up (kernel compilation, JIT)
     const rows: BenchRow[] = [];
-    try {
-      for (const clients of [1, 8, 32]) {
-        const perClient = clients === 1 ? (quick ? 2 : 4) : quick ? 1 : 2;
-        // Best of `repeats` runs each, alternating order: the shared machine is noisy.
-        const runs = { batched: [] as RunStats[], single: [] as RunStats[] };
-        for (let r = 0; r < repeats; r++) {
-          for (const kind of r % 2 === 0 ? (['single', 'batched'] as const) : (['batched', 'single'] as const)) {
-            runs[kind].push(await load({ url: urls[kind], clients, perClient, promptLen, maxTokens }));
-          }
-        }
-        const best = (list: RunStats[]) => list.reduce((a, b) => (b.tokensPerSecond > a.tokensPerSecond ? b : a));
-        const ours = best(runs.batched);
-        const peer = best(runs.single);
-        log(
-          `${clients} clients: batched ${ours.tokensPerSecond.toFixed(1)} tok/s (TTFT p50 ${ours.ttftP50.toFixed(0)} ms, p99 ${ours.ttftP99.toFixed(0)} ms); ` +
-            `batch-1 ${peer.tokensPerSecond.toFixed(1)} tok/s (TTFT p50 ${peer.ttftP50.toFixed(0)} ms, p99 ${peer.ttftP99.toFixed(0)} ms)`,
-        );
-        const peerName = 'same server, max batch 1';
-        rows.push(
-          { name: `throughput, ${clients} clients`, unit: 'tok/s', ours: ours.tokensPerSecond, peer: peer.tokensPerSecond, peerName, higherIsBetter: true, target: clients === 32 ? 8 : undefined },
-          { name: `TTFT p50, ${clients} clients`, unit: 'ms', ours: ours.ttftP50, peer: peer.ttftP50, peerName, higherIsBetter: false },
-          { name: `TTFT p99, ${clients} clients`, unit: 'ms', ours: ours.ttftP99, peer: peer.ttftP99, peerName, higherIsBetter: false },
-        );
-      }
-    } finally {
-      await Promise.all([servers.batched.close(), servers.single.close()]);
-      lm.dispose();
-      model.dispose();
-    }
+    // Quick runs measure the first (compute-bound) model only.
+    for (const { label, config } of quick ? MODELS.slice(0, 1) : MODELS) rows.push(...(await benchModel({ label, config, quick, log })));
     return rows;
   },
 });
+
+async function benchModel(options: { label: string; config: DeepseekConfig; quick: boolean; log: (line: string) => void }): Promise<BenchRow[]> {
+  const { label, config, quick, log } = options;
+  const model = DeepseekModel.create(config, { seed: 3, initStd: 0.02 });
+  const lm = new DeepseekLanguageModel(model);
+  const served = { name: 'bench', model: lm, tokenizer: byteTokenizer };
+  const maxTokens = quick ? 32 : 64;
+  const promptLen = 16;
+  const repeats = quick ? 1 : 2;
+  const vocabSize = config.vocabSize;
+  const servers = {
+    batched: new ServingServer({ model: served, engine: { maxBatchSize: 64 } }),
+    single: new ServingServer({ model: served, engine: { maxBatchSize: 1, maxQueueSize: 1024 } }),
+  };
+  const urls = { batched: await servers.batched.listen(), single: await servers.single.listen() };
+  await Promise.all([servers.batched.whenReady(), servers.single.whenReady()]);
+  await load({ url: urls.batched, clients: 2, perClient: 1, promptLen, maxTokens: 4, vocabSize }); // warm-up (kernel compilation, JIT)
+  const rows: BenchRow[] = [];
+  try {
+    for (const clients of [1, 8, 32]) {
+      const perClient = clients === 1 ? (quick ? 2 : 4) : quick ? 1 : 2;
+      // Best of `repeats` runs each, alternating order: the shared machine is noisy.
+      const runs = { batched: [] as RunStats[], single: [] as RunStats[] };
+      for (let r = 0; r < repeats; r++) {
+        for (const kind of r % 2 === 0 ? (['single', 'batched'] as const) : (['batched', 'single'] as const)) {
+          runs[kind].push(await load({ url: urls[kind], clients, perClient, promptLen, maxTokens, vocabSize }));
+        }
+      }
+      const best = (list: RunStats[]) => list.reduce((a, b) => (b.tokensPerSecond > a.tokensPerSecond ? b : a));
+      const ours = best(runs.batched);
+      const peer = best(runs.single);
+      log(
+        `${label}, ${clients} clients: batched ${ours.tokensPerSecond.toFixed(1)} tok/s (TTFT p50 ${ours.ttftP50.toFixed(0)} ms, p99 ${ours.ttftP99.toFixed(0)} ms); ` +
+          `batch-1 ${peer.tokensPerSecond.toFixed(1)} tok/s (TTFT p50 ${peer.ttftP50.toFixed(0)} ms, p99 ${peer.ttftP99.toFixed(0)} ms)`,
+      );
+      const peerName = 'same server, max batch 1';
+      rows.push(
+        { name: `${label}: throughput, ${clients} clients`, unit: 'tok/s', ours: ours.tokensPerSecond, peer: peer.tokensPerSecond, peerName, higherIsBetter: true, target: clients === 32 ? 8 : undefined },
+        { name: `${label}: TTFT p50, ${clients} clients`, unit: 'ms', ours: ours.ttftP50, peer: peer.ttftP50, peerName, higherIsBetter: false },
+        { name: `${label}: TTFT p99, ${clients} clients`, unit: 'ms', ours: ours.ttftP99, peer: peer.ttftP99, peerName, higherIsBetter: false },
+      );
+    }
+  } finally {
+    await Promise.all([servers.batched.close(), servers.single.close()]);
+    lm.dispose();
+    model.dispose();
+  }
+  return rows;
+}
