@@ -8,6 +8,7 @@ import { makeTempDir, removeDir } from '@deepline/test-helpers';
 import { LlamaLogLevel, getLlama, type Llama, type Token } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { greedyDecode } from '../evaluate.js';
+import { quantizeModel } from '../quantizeModel.js';
 import { tinyConfig, tinyTokenizerJson } from '../testing/fixtures.js';
 import { exportGguf } from './exportGguf.js';
 
@@ -64,6 +65,18 @@ describe('llama.cpp runs the exported GGUF', () => {
       expect(theirs).toEqual(ours);
     });
   }
+
+  it('q4_0 of the int4-g32 model: same greedy continuation as deepline int4-g32', async () => {
+    // Symmetric int4-g32 re-encodes into Q4_0 blocks exactly, so both run the same weights
+    // (llama.cpp also rounds the embedding to Q4_0 and the head to Q8_0).
+    const q = await DeepseekModel.load(inject('trainedModelDir'));
+    quantizeModel({ model: q, scheme: 'int4-g32' });
+    const path = join(dir, 'model-int4.gguf');
+    await exportGguf({ model: q, type: 'q4_0', tokenizer: tinyTokenizerJson(q.config.vocabSize), out: path });
+    const ours = greedyDecode({ model: q, prompt, maxNewTokens: 16 }).tokens;
+    q.dispose();
+    expect(await llamaGreedy(path, prompt, 16)).toEqual(ours);
+  });
 
   // Metadata paths the trained model does not exercise: YaRN (positions past the original
   // context), a plain query projection (q_lora_rank 0) and softmax routing with route scale.
