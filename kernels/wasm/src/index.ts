@@ -3,6 +3,7 @@ export {
   unregisterWasmKernels,
   wasmKernelPack,
   WASM_KERNEL_PACK,
+  WASM_FUSED_OPS,
   type RegisterWasmKernelsOptions,
 } from './registerWasmKernels.js';
 export { relaxedSimdSupported, usesFma, type RelaxedSimdMode } from './wasm/kernelModule.js';

@@ -1,4 +1,4 @@
-import { listKernelPacks, tf } from '@deepline/core';
+import { fusedOp, listKernelPacks, tf } from '@deepline/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { prepareBackends } from './conformance/compareBackends.js';
 import { KernelsError } from './errors.js';
@@ -8,7 +8,7 @@ import { rmsNorm } from './ops/rmsNorm.js';
 import { segmentSum } from './ops/segmentSum.js';
 import { siluMul } from './ops/siluMul.js';
 import { crossEntropy } from './ops/crossEntropy.js';
-import { WASM_KERNEL_PACK, registerWasmKernels, unregisterWasmKernels } from './registerWasmKernels.js';
+import { WASM_FUSED_OPS, WASM_KERNEL_PACK, registerWasmKernels, unregisterWasmKernels } from './registerWasmKernels.js';
 
 beforeAll(prepareBackends);
 
@@ -30,12 +30,21 @@ describe('registerWasmKernels / unregisterWasmKernels', () => {
     await unregisterWasmKernels();
     expect(tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc).not.toBe(ours);
     expect(tf.getKernel('DeeplineAttention', 'wasm')).toBeUndefined();
+    for (const name of WASM_FUSED_OPS) expect(fusedOp(name)).toBeUndefined();
     // The ops still work (composed tfjs ops) and give the same numbers.
     const x = tf.tensor2d([[1, 2, 3]]);
     const w = tf.tensor1d([1, 1, 2]);
     const stock = rmsNorm({ x, weight: w }).dataSync();
     await registerWasmKernels();
     const fused = rmsNorm({ x, weight: w }).dataSync();
+    // core's fused-op registry hands models these ops on wasm, and nothing on cpu.
+    expect(fusedOp('rmsNorm')).toBe(rmsNorm);
+    expect(fusedOp('attention')).toBe(attention);
+    expect(fusedOp('siluMul')).toBe(siluMul);
+    expect(fusedOp('crossEntropy')).toBe(crossEntropy);
+    await tf.setBackend('cpu');
+    expect(fusedOp('rmsNorm')).toBeUndefined();
+    await tf.setBackend('wasm');
     const rms = Math.sqrt((1 + 4 + 9) / 3 + 1e-6);
     expect(Array.from(fused).map((v) => +v.toFixed(5))).toEqual([1 / rms, 2 / rms, 6 / rms].map((v) => +v.toFixed(5)));
     expect(Array.from(stock).map((v) => +v.toFixed(5))).toEqual(Array.from(fused).map((v) => +v.toFixed(5)));

@@ -1,4 +1,4 @@
-import { tf } from '@deepline/core';
+import { fusedOp, tf } from '@deepline/core';
 import { type DeepseekConfig, yarnEnabled } from './config.js';
 import type { AttentionImpl, LayerKvCache } from './kvCache.js';
 import { rmsNorm } from './rmsNorm.js';
@@ -100,6 +100,11 @@ export class MultiHeadLatentAttention {
     let k = tf.concat([kNope!, kPeHeads], 3);
     let v = vNew!;
     if (options.cache) [k, v] = options.cache.write(options.startPos, k, v);
+    const fused = fusedOp('attention');
+    const causal = fusedCausalFlag(options.mask, s, k.shape[1]!);
+    if (fused && causal !== undefined && k.dtype === 'float32') {
+      return fusedHeadAttention(fused, { q: tf.concat([qNope, qPe], 3), k, v, causal, scale: mlaSoftmaxScale(c) });
+    }
     const qh = tf.transpose(tf.concat([qNope, qPe], 3), [0, 2, 1, 3]);
     const kh = tf.transpose(k, [0, 2, 1, 3]);
     let scores = tf.mul(tf.matMul(qh as tf.Tensor4D, kh as tf.Tensor4D, false, true), mlaSoftmaxScale(c));
@@ -140,6 +145,38 @@ export class MultiHeadLatentAttention {
   }
 }
 
+/** Masks made by causalMask without a window: exactly the fused attention's causal rule. */
+const plainCausalMasks = new WeakSet<tf.Tensor>();
+
+/**
+ * The fused attention's `causal` flag equivalent to the additive `mask` for S queries over
+ * T keys, or undefined when the mask is something else (then the composed path runs).
+ * No mask: every key visible. A plain causal mask `[S, T]`: query s sees keys t ≤ s + T − S.
+ */
+function fusedCausalFlag(mask: tf.Tensor2D | undefined, s: number, t: number): boolean | undefined {
+  if (!mask) return false;
+  return plainCausalMasks.has(mask) && mask.shape[0] === s && mask.shape[1] === t ? true : undefined;
+}
+
+/**
+ * Runs a registered fused attention on `[B, S, H, dq]` queries/keys and `[B, T, H, dv]` values.
+ * The fused op needs one head dim, so the narrower side is zero-padded (exact: zero columns
+ * add nothing to q·k, and padded value columns are sliced off); output `[B, S, H·dv]`.
+ */
+function fusedHeadAttention(
+  fused: NonNullable<ReturnType<typeof fusedOp<'attention'>>>,
+  options: { q: tf.Tensor; k: tf.Tensor; v: tf.Tensor; causal: boolean; scale: number },
+): tf.Tensor {
+  const [b, s, h, dq] = options.q.shape as [number, number, number, number];
+  const dv = options.v.shape[3]!;
+  const d = Math.max(dq, dv);
+  const widen = (x: tf.Tensor, from: number) =>
+    (from === d ? x : tf.pad(x, [[0, 0], [0, 0], [0, 0], [0, d - from]])) as tf.Tensor4D;
+  const o = fused({ q: widen(options.q, dq), k: widen(options.k, dq), v: widen(options.v, dv), causal: options.causal, scale: options.scale });
+  const out = dv === d ? o : tf.slice(o, [0, 0, 0, 0], [b, s, h, dv]);
+  return tf.reshape(out, [b, s, h * dv]);
+}
+
 /** Additive causal mask `[S, startPos+S]`: query s sees keys t ≤ startPos+s. Undefined for S = 1. */
 export function causalMask(startPos: number, length: number, window?: number): tf.Tensor2D | undefined {
   if (length === 1 && window === undefined) return undefined;
@@ -152,5 +189,7 @@ export function causalMask(startPos: number, length: number, window?: number): t
       data[s * total + t] = visible ? 0 : Number.NEGATIVE_INFINITY;
     }
   }
-  return tf.tensor2d(data, [length, total]);
+  const mask = tf.tensor2d(data, [length, total]);
+  if (window === undefined) plainCausalMasks.add(mask);
+  return mask;
 }

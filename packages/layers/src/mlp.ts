@@ -1,4 +1,4 @@
-import { tf } from '@deepline/core';
+import { fusedOp, tf } from '@deepline/core';
 import type { WeightStore } from './weightStore.js';
 
 /** HF names and shapes of a SwiGLU MLP under `prefix` (`gate_proj`=w1, `up_proj`=w3, `down_proj`=w2). */
@@ -18,12 +18,13 @@ export interface SwiGluOptions {
   prefix: string;
 }
 
-/** SwiGLU MLP `w2 · (silu(w1·x) ⊙ (w3·x))` (spec §7.2). */
+/** SwiGLU MLP `w2 · (silu(w1·x) ⊙ (w3·x))` (spec §7.2); the gating uses a registered fused `siluMul` when there is one. */
 export function swiGlu({ x, store, prefix }: SwiGluOptions): tf.Tensor {
   return tf.tidy(() => {
     const gate = store.linear(`${prefix}.gate_proj.weight`).apply(x);
     const up = store.linear(`${prefix}.up_proj.weight`).apply(x);
-    const act = tf.mul(tf.mul(gate, tf.sigmoid(gate)), up);
+    const fused = fusedOp('siluMul');
+    const act = fused && gate.dtype === 'float32' ? fused({ gate, up }) : tf.mul(tf.mul(gate, tf.sigmoid(gate)), up);
     return store.linear(`${prefix}.down_proj.weight`).apply(act);
   });
 }

@@ -67,9 +67,9 @@ const registry = new Map<string, Map<string, unknown>>();
  * Replaces an earlier registration of the same name and backend.
  */
 export function registerFusedOp<N extends FusedOpName>(name: N, backendName: string, impl: FusedOpContracts[N]): void {
-  let byBackend = registry.get(name);
-  if (!byBackend) registry.set(name, (byBackend = new Map()));
+  const byBackend = registry.get(name) ?? new Map<string, unknown>();
   byBackend.set(backendName, impl);
+  registry.set(name, byBackend);
 }
 
 /** Removes fused op `name` for `backendName` (no-op when absent). */
