@@ -129,8 +129,17 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
     for (const item of result.items)
       yield* finish(item.doc, { exact: item.exact, signature: item.signature });
   };
+  // A worker that dies (out of memory, a crash in native code) must not end the run: its
+  // batch is redone on this thread and the report counts it.
+  const viaWorker = (docs: Document[]) =>
+    pool!.run(docs).catch((error: unknown) => {
+      const stats = report.stage('workers');
+      stats.reasons[`batch_failed: ${(error as Error).message}`] =
+        (stats.reasons[`batch_failed: ${(error as Error).message}`] ?? 0) + 1;
+      return runInline(docs);
+    });
   const submit = (docs: Document[]) =>
-    inFlight.push(pool?.isReady ? pool.run(docs) : runInline(docs));
+    inFlight.push(pool?.isReady ? viaWorker(docs) : runInline(docs));
   try {
     let batch: Document[] = [];
     for await (const doc of options.documents) {

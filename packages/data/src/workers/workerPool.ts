@@ -8,6 +8,8 @@ interface Slot {
   worker: Worker;
   busy: number;
   pending: Map<number, { resolve: (r: BatchResult) => void; reject: (e: Error) => void }>;
+  /** Set once the thread has exited; no batch is sent to it any more. */
+  dead?: boolean;
 }
 
 /**
@@ -78,6 +80,15 @@ export class WorkerPool {
           for (const waiter of slot.pending.values()) waiter.reject(error);
           slot.pending.clear();
         });
+        worker.on('exit', (code) => {
+          slot.dead = true;
+          const error = new DataError(`worker thread exited (code ${code})`, {
+            code: 'WORKER',
+            context: {},
+          });
+          for (const waiter of slot.pending.values()) waiter.reject(error);
+          slot.pending.clear();
+        });
       });
     });
     this.ready = Promise.all(boots).then(() => {
@@ -103,9 +114,15 @@ export class WorkerPool {
     return pool;
   }
 
-  /** Sends one batch; resolves with the worker's result. */
+  /** Sends one batch to the least busy live worker; resolves with its result. */
   run(docs: BatchRequest['docs']): Promise<BatchResult> {
-    const slot = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+    const live = this.slots.filter((s) => !s.dead);
+    if (live.length === 0) {
+      return Promise.reject(
+        new DataError('every worker thread has exited', { code: 'WORKER', context: {} }),
+      );
+    }
+    const slot = live.reduce((a, b) => (b.busy < a.busy ? b : a));
     const id = this.nextId++;
     slot.busy++;
     return new Promise((resolve, reject) => {
