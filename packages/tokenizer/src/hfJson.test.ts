@@ -185,13 +185,30 @@ describe('GPT-2 style ByteLevel post-processor (trim_offsets)', () => {
     try {
       const base = await trainBpe({ texts: sample.slice(0, 3), vocabSize: 800 });
       const json = (await base.toJSON()) as any;
-      json.pre_tokenizer = { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true };
-      json.post_processor = { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true };
+      json.pre_tokenizer = {
+        type: 'ByteLevel',
+        add_prefix_space: true,
+        trim_offsets: true,
+        use_regex: true,
+      };
+      json.post_processor = {
+        type: 'ByteLevel',
+        add_prefix_space: true,
+        trim_offsets: true,
+        use_regex: true,
+      };
       const file = join(dir, 'gpt2.json');
       writeFileSync(file, JSON.stringify(json));
       const ours = await Tokenizer.fromFile(file);
       const hf = HfTokenizer.fromFile(file);
-      for (const s of ['Hello world', '  two leading', 'trailing   ', 'a  b   c', 'x\n\n  y', 'The quick brown fox.']) {
+      for (const s of [
+        'Hello world',
+        '  two leading',
+        'trailing   ',
+        'a  b   c',
+        'x\n\n  y',
+        'The quick brown fox.',
+      ]) {
         const enc = await hf.encode(s);
         const got = ours.encodeWithOffsets(s);
         expect(got.ids, s).toEqual(enc.getIds());
@@ -199,6 +216,100 @@ describe('GPT-2 style ByteLevel post-processor (trim_offsets)', () => {
       }
     } finally {
       await removeDir(dir);
+    }
+  });
+});
+
+describe('normalizers and Split behaviours', () => {
+  const probes = [
+    'Hello  world, 123 + 4567!',
+    'Cafe\u0301 vs Café; ﬁne ①②',
+    '  spaced   out  ',
+    'a-b--c---d',
+    'MiXeD CaSe ÅNGSTRÖM',
+    ...ADVERSARIAL.slice(2, 12),
+  ];
+  let dir: string;
+  let base: Record<string, any>;
+  beforeAll(async () => {
+    dir = await makeTempDir();
+    base = (await (
+      await trainBpe({ texts: sample.slice(0, 2), vocabSize: 600 })
+    ).toJSON()) as Record<string, any>;
+  });
+  afterAll(() => removeDir(dir));
+
+  async function sameAsHf(patch: Record<string, unknown>, label: string): Promise<void> {
+    const file = join(dir, `${label}.json`);
+    writeFileSync(file, JSON.stringify({ ...base, ...patch }));
+    const ours = await Tokenizer.fromFile(file);
+    const hf = HfTokenizer.fromFile(file);
+    for (const s of probes)
+      expect(ours.encode(s), `${label}: ${JSON.stringify(s)}`).toEqual(await hfIds(hf, s));
+  }
+
+  it('matches HF for NFC / NFKC / NFD / Lowercase / Replace / Prepend / Strip normalizers', async () => {
+    for (const type of ['NFC', 'NFKC', 'NFD', 'NFKD', 'Lowercase'])
+      await sameAsHf({ normalizer: { type } }, type);
+    await sameAsHf(
+      {
+        normalizer: {
+          type: 'Sequence',
+          normalizers: [
+            { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' },
+            { type: 'Replace', pattern: { String: '-' }, content: '_' },
+            { type: 'Prepend', prepend: '▁' },
+            { type: 'Strip', strip_left: false, strip_right: true },
+          ],
+        },
+      },
+      'sequence',
+    );
+  });
+
+  it('matches HF for every Split behaviour, inverted splits and Digits', async () => {
+    const byteLevel = {
+      type: 'ByteLevel',
+      add_prefix_space: false,
+      trim_offsets: true,
+      use_regex: false,
+    };
+    for (const behavior of [
+      'Removed',
+      'Isolated',
+      'MergedWithPrevious',
+      'MergedWithNext',
+      'Contiguous',
+    ]) {
+      for (const invert of [false, true]) {
+        const split = { type: 'Split', pattern: { Regex: '\\s+|-' }, behavior, invert };
+        await sameAsHf(
+          { pre_tokenizer: { type: 'Sequence', pretokenizers: [split, byteLevel] } },
+          `${behavior}-${invert}`,
+        );
+      }
+    }
+    const literal = {
+      type: 'Split',
+      pattern: { String: ', ' },
+      behavior: 'MergedWithNext',
+      invert: false,
+    };
+    await sameAsHf(
+      { pre_tokenizer: { type: 'Sequence', pretokenizers: [literal, byteLevel] } },
+      'literal',
+    );
+    for (const individual_digits of [false, true]) {
+      const digits = { type: 'Digits', individual_digits };
+      await sameAsHf(
+        {
+          pre_tokenizer: {
+            type: 'Sequence',
+            pretokenizers: [digits, { ...byteLevel, use_regex: true }],
+          },
+        },
+        `digits-${individual_digits}`,
+      );
     }
   });
 });

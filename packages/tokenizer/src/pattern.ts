@@ -329,5 +329,5 @@ export function compilePattern(pattern: string): RegExp {
 
 /** Escapes a literal string for use inside a RegExp. */
 export function escapeRegExp(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+  return text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
 }

@@ -66,6 +66,20 @@ describe('Tokenizer', async () => {
     expect(() => tok.decode([tok.vocabSize])).toThrow(TokenizerError);
   });
 
+  it('matches special tokens containing regex syntax literally', async () => {
+    const specials = ['<|im-start|>', 'a.b*c', '[x]{2}', '\\back/slash'];
+    const odd = await trainBpe({ texts, vocabSize: 300, specialTokens: specials });
+    const text = specials.join(' mid ');
+    const ids = odd.encode(text);
+    for (const [id, special] of specials.entries())
+      expect(
+        ids.filter((x) => x === id),
+        special,
+      ).toHaveLength(1);
+    expect(odd.decode(ids)).toBe(text);
+    expect(odd.encode('aXbYc')).not.toContain(1);
+  });
+
   it('treats specials as text or rejects them on request', () => {
     const text = 'a<｜User｜>b';
     expect(tok.encode(text, { allowedSpecial: 'none' })).not.toContain(3);

@@ -103,7 +103,22 @@ describe('trainBpe options', () => {
     expect(ids[ids.length - 1]).toBe(1);
     expect(tok.decode(ids)).toBe(`${specials[0]}Hello${specials[1]}`);
     // The DeepSeek pattern takes the general pre-tokenizer path; raw bytes stay exact there too.
-    const bytes = Uint8Array.of(0x48, 0x69, 0x20, 0xff, 0xfe, 0xe6, 0x97, 0xa5, 0xe6, 0x31, 0x32, 0x33, 0x34, 0xc0);
+    const bytes = Uint8Array.of(
+      0x48,
+      0x69,
+      0x20,
+      0xff,
+      0xfe,
+      0xe6,
+      0x97,
+      0xa5,
+      0xe6,
+      0x31,
+      0x32,
+      0x33,
+      0x34,
+      0xc0,
+    );
     expect(tok.decodeBytes(tok.encode(bytes))).toEqual(bytes);
     for (const s of ADVERSARIAL) expect(tok.decode(tok.encode(s))).toBe(s);
   });
