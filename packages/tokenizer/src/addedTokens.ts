@@ -16,7 +16,8 @@ export interface AddedTokenSpec {
 }
 
 const WHITESPACE = /[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/u;
-const WORD = /[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}]/u;
+// Rust's char::is_alphanumeric, which tokenizers uses for single_word.
+const WORD = /[\p{Alphabetic}\p{N}]/u;
 
 /**
  * Finds added tokens in text: leftmost, longest first (like tokenizers' Aho-Corasick), with

@@ -162,6 +162,16 @@ describe('save', () => {
       },
     };
     json.added_tokens[2] = { ...json.added_tokens[2], lstrip: true, rstrip: true };
+    json.added_tokens.push({
+      id: 700,
+      content: '<sw>',
+      single_word: true,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    });
+    json.model.vocab['<sw>'] = 700;
     const file = join(dir, 'template.json');
     writeFileSync(file, JSON.stringify(json));
     const ours = await Tokenizer.fromFile(file);
