@@ -1,7 +1,7 @@
 import type { Document } from '../types.js';
 import { findDuplicates } from './gopherRepetitionStage.js';
 import { type CleaningStage, type StageResult, reject } from './stage.js';
-import { wordsOf } from './textStats.js';
+import { countWords } from './textStats.js';
 
 /** FineWeb quality rules (datatrove FineWebQualityFilter defaults). */
 export interface FinewebOptions {
@@ -45,7 +45,7 @@ export function finewebStage(options: FinewebOptions = {}): CleaningStage {
       const { chars } = findDuplicates(lines);
       const nonNewline = doc.text.length - (doc.text.match(/\n/g)?.length ?? 0);
       if (chars / Math.max(1, nonNewline) > o.charDuplicatesRatio) return reject('char_dup_ratio');
-      const words = wordsOf(doc.text).length;
+      const words = countWords(doc.text);
       const newlines = doc.text.split('\n').length - 1;
       if (newlines / Math.max(1, words) > o.newLineRatio) return reject('list_ratio');
       return doc;

@@ -1,6 +1,6 @@
 import type { Document } from '../types.js';
 import { type CleaningStage, type StageResult, reject } from './stage.js';
-import { hasLetter, isSymbolWord, wordsOf } from './textStats.js';
+import { wordStats } from './textStats.js';
 
 /** Gopher quality rules (Rae et al. 2021; datatrove GopherQualityFilter defaults). */
 export interface GopherQualityOptions {
@@ -34,23 +34,15 @@ export function gopherQualityStage(options: GopherQualityOptions = {}): Cleaning
     ...options,
   };
   const stopWords = new Set(options.stopWords ?? DEFAULT_STOP_WORDS);
+  const maxStopLength = Math.max(0, ...[...stopWords].map((w) => w.length));
   return {
     name: 'gopher_quality',
     apply(doc: Document): StageResult {
       const text = doc.text;
-      const words = wordsOf(text);
-      let nonSymbol = 0;
-      let nonSymbolChars = 0;
-      let alpha = 0;
-      let stop = 0;
-      for (const w of words) {
-        if (!isSymbolWord(w)) {
-          nonSymbol++;
-          nonSymbolChars += w.length;
-        }
-        if (hasLetter(w)) alpha++;
-        if (stop < o.minStopWords && stopWords.has(w.toLowerCase())) stop++;
-      }
+      const stats = wordStats(text, stopWords, o.minStopWords, maxStopLength);
+      const { nonSymbol, nonSymbolChars, alpha } = stats;
+      const stop = stats.stops;
+      const words = { length: stats.words };
       if (nonSymbol < o.minDocWords) return reject('gopher_short_doc', `${nonSymbol} words`);
       if (nonSymbol > o.maxDocWords) return reject('gopher_long_doc', `${nonSymbol} words`);
       const avg = nonSymbolChars / nonSymbol;

@@ -1,7 +1,7 @@
 import type { Document } from '../types.js';
 import { type CleaningStage, type StageResult, reject } from './stage.js';
 import { NgramTable } from './ngramTable.js';
-import { hashString, wordsOf } from './textStats.js';
+import { fmix32, isWhitespace } from './textStats.js';
 
 /** Gopher repetition thresholds (Rae et al. 2021, Table A1; datatrove defaults). */
 export interface GopherRepetitionOptions {
@@ -51,26 +51,42 @@ export function gopherRepetitionStage(options: GopherRepetitionOptions = {}): Cl
       const line = findDuplicates(lines);
       if (line.elements / lines.length > o.dupLineFraction) return reject('dup_line_frac');
       if (line.chars / length > o.dupLineCharFraction) return reject('dup_line_char_frac');
-      const words = wordsOf(text);
-      const hashes = new Uint32Array(words.length);
-      const lengths = new Uint32Array(words.length);
-      for (let i = 0; i < words.length; i++) {
-        hashes[i] = hashString(words[i]!);
-        lengths[i] = words[i]!.length;
-      }
+      const { hashes, lengths } = wordHashes(text);
+      const words = hashes.length;
       const maxN = Math.max(0, ...o.topNGrams.map(([n]) => n), ...o.dupNGrams.map(([n]) => n));
       const prefix = new PrefixHashes(hashes, maxN);
+      // `flags` marks the positions whose `flagsN`-gram occurs more than once. An n-gram with
+      // n ≥ flagsN can only repeat where its leading flagsN-gram does, so later passes visit
+      // only flagged positions (a small share of ordinary prose) and still count exactly.
+      let flags: Uint8Array | undefined;
+      let flagsN = 0;
       for (const [n, fraction] of o.topNGrams) {
-        const top = topDuplicateChars(prefix, lengths, n);
+        const pass = countPass(prefix, words, n, flagsN <= n ? flags : undefined);
+        if (n > flagsN) {
+          flags = pass.flags;
+          flagsN = n;
+        }
+        let chars = n - 1;
+        for (let k = 0; k < n && pass.count > 0; k++) chars += lengths[pass.bestStart + k]!;
+        const top = pass.count > 0 ? chars * pass.bestCount : 0;
         if (top / length > fraction) return reject(`top_${n}_gram`, (top / length).toFixed(3));
       }
-      const minDupN = Math.min(...o.dupNGrams.map(([n]) => n));
-      const repeated =
-        o.dupNGrams.length > 0 ? repeatedStarts(prefix, words.length, minDupN) : new Uint8Array(0);
-      for (const [n, fraction] of o.dupNGrams) {
-        const dup = allDuplicateChars(prefix, lengths, n, repeated);
-        if (dup / length > fraction)
-          return reject(`duplicated_${n}_n_grams`, (dup / length).toFixed(3));
+      if (o.dupNGrams.length > 0) {
+        const minDupN = Math.min(...o.dupNGrams.map(([n]) => n));
+        const repeated = countPass(
+          prefix,
+          words,
+          minDupN,
+          flagsN <= minDupN ? flags : undefined,
+        ).flags;
+        for (const [n, fraction] of o.dupNGrams) {
+          const dup =
+            n >= minDupN
+              ? allDuplicateChars(prefix, lengths, n, repeated)
+              : allDuplicateChars(prefix, lengths, n);
+          if (dup / length > fraction)
+            return reject(`duplicated_${n}_n_grams`, (dup / length).toFixed(3));
+        }
       }
       return doc;
     },
@@ -131,37 +147,77 @@ class PrefixHashes {
   }
 }
 
-/** Characters of the most frequent n-gram times its count (joined with spaces, as in Gopher). */
-function topDuplicateChars(prefix: PrefixHashes, lengths: Uint32Array, n: number): number {
-  const count = lengths.length - n + 1;
-  if (count <= 0) return 0;
-  table.reset(count);
+/**
+ * Counts the n-grams starting at `candidates` (all positions when absent). Returns the most
+ * frequent one (the first to reach the top count, as Python's Counter.most_common; position 0
+ * when nothing repeats) and flags the positions whose n-gram occurs more than once.
+ */
+function countPass(
+  prefix: PrefixHashes,
+  words: number,
+  n: number,
+  candidates?: Uint8Array,
+): { count: number; bestStart: number; bestCount: number; flags: Uint8Array } {
+  const count = Math.max(0, words - n + 1);
+  const flags = new Uint8Array(count);
+  let visits = count;
+  if (candidates) {
+    visits = 0;
+    for (let i = 0; i < count; i++) visits += candidates[i]!;
+  }
+  // The table must hold every visited key (open addressing never grows).
+  table.reset(visits);
   let bestCount = 0;
   let bestStart = 0;
+  const slots = new Int32Array(count);
   for (let i = 0; i < count; i++) {
-    const c = table.add(prefix.a(i, n), prefix.b(i, n));
+    if (candidates && candidates[i] === 0) continue;
+    const slot = table.addSlot(prefix.a(i, n), prefix.b(i, n));
+    slots[i] = slot;
+    const c = table.countAt(slot);
     if (c > bestCount) {
       bestCount = c;
       bestStart = i;
     }
   }
-  let chars = n - 1;
-  for (let k = 0; k < n; k++) chars += lengths[bestStart + k]!;
-  return chars * bestCount;
+  if (bestCount <= 1) {
+    bestCount = 1;
+    bestStart = 0;
+  } else {
+    for (let i = 0; i < count; i++) {
+      if (candidates && candidates[i] === 0) continue;
+      if (table.countAt(slots[i]!) > 1) flags[i] = 1;
+    }
+  }
+  return { count, bestStart, bestCount, flags };
 }
 
-/**
- * Marks the positions whose `n`-gram occurs more than once in the document. An m-gram (m ≥ n)
- * can only repeat where its leading n-gram repeats, which lets the duplicate scans below skip
- * almost every position of ordinary prose.
- */
-function repeatedStarts(prefix: PrefixHashes, words: number, n: number): Uint8Array {
-  const count = Math.max(0, words - n + 1);
-  const flags = new Uint8Array(count);
-  table.reset(count);
-  for (let i = 0; i < count; i++) table.add(prefix.a(i, n), prefix.b(i, n));
-  for (let i = 0; i < count; i++) if (table.count(prefix.a(i, n), prefix.b(i, n)) > 1) flags[i] = 1;
-  return flags;
+/** Hashes and UTF-16 lengths of the whitespace-separated words, in one scan without substrings. */
+export function wordHashes(text: string): { hashes: Uint32Array; lengths: Uint32Array } {
+  const hashes = new Uint32Array((text.length >> 1) + 1);
+  const lengths = new Uint32Array(hashes.length);
+  let n = 0;
+  let h = 0x811c9dc5;
+  let len = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (isWhitespace(c)) {
+      if (len > 0) {
+        hashes[n] = fmix32(h);
+        lengths[n++] = len;
+        h = 0x811c9dc5;
+        len = 0;
+      }
+    } else {
+      h = Math.imul(h ^ c, 0x01000193);
+      len++;
+    }
+  }
+  if (len > 0) {
+    hashes[n] = fmix32(h);
+    lengths[n++] = len;
+  }
+  return { hashes: hashes.subarray(0, n), lengths: lengths.subarray(0, n) };
 }
 
 /** Characters covered by repeated n-grams, skipping n words after each hit (Gopher's scan). */
@@ -169,7 +225,7 @@ function allDuplicateChars(
   prefix: PrefixHashes,
   lengths: Uint32Array,
   n: number,
-  repeated: Uint8Array,
+  repeated?: Uint8Array,
 ): number {
   const count = lengths.length - n + 1;
   if (count <= 0) return 0;
@@ -178,7 +234,7 @@ function allDuplicateChars(
   let i = 0;
   while (i < count) {
     // Unique leading 5-gram → this n-gram is unique: never seen before, never seen again.
-    if (repeated[i] === 0) {
+    if (repeated && repeated[i] === 0) {
       i++;
       continue;
     }

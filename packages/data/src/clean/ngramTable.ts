@@ -21,6 +21,30 @@ export class NgramTable {
     this.mask = cap - 1;
   }
 
+  /** Adds one occurrence of (a, b); returns its slot (see {@link countAt}). */
+  addSlot(a: number, b: number): number {
+    let i = (a ^ Math.imul(b, 0x9e3779b1)) & this.mask;
+    for (;;) {
+      const c = this.counts[i]!;
+      if (c === 0) {
+        this.keysA[i] = a;
+        this.keysB[i] = b;
+        this.counts[i] = 1;
+        return i;
+      }
+      if (this.keysA[i] === a >>> 0 && this.keysB[i] === b >>> 0) {
+        this.counts[i] = c + 1;
+        return i;
+      }
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  /** Current count of the key in `slot`. */
+  countAt(slot: number): number {
+    return this.counts[slot]!;
+  }
+
   /** Adds one occurrence of (a, b); returns the new count. */
   add(a: number, b: number): number {
     let i = (a ^ Math.imul(b, 0x9e3779b1)) & this.mask;
