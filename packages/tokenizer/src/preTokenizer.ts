@@ -1,5 +1,6 @@
 import { fieldError } from './errors.js';
 import { compilePattern, escapeRegExp, GPT2_PATTERN } from './pattern.js';
+import type { SplitChain } from './splitChain.js';
 
 export type SplitBehavior =
   | 'Removed'
@@ -38,11 +39,14 @@ export interface FastSplit {
  */
 export class PreTokenizer {
   readonly fast?: FastSplit;
+  /** Set when every step isolates (no prefix space, no removal): see SplitChain. */
+  readonly chain?: SplitChain;
   private readonly steps: Step[];
 
   private constructor(steps: Step[]) {
     this.steps = steps;
     this.fast = fastShape(steps);
+    this.chain = chainShape(steps);
   }
 
   /** Compiles a tokenizer.json `pre_tokenizer` object; errors name the offending field. */
@@ -90,6 +94,23 @@ export class PreTokenizer {
       );
     }
   }
+}
+
+function chainShape(steps: Step[]): SplitChain | undefined {
+  const last = steps[steps.length - 1];
+  if (last?.kind !== 'byteLevel' || last.addPrefixSpace) return undefined;
+  const regexes: RegExp[] = [];
+  for (const step of steps) {
+    if (step.kind === 'split') {
+      if (step.behavior !== 'Isolated' || step.invert) return undefined;
+      regexes.push(step.regex);
+    } else if (step.addPrefixSpace) return undefined;
+    else if (step.regex) regexes.push(step.regex);
+  }
+  return {
+    sticky: regexes.map((r) => new RegExp(r.source, 'uy')),
+    global: regexes.map((r) => new RegExp(r.source, 'gu')),
+  };
 }
 
 function fastShape(steps: Step[]): FastSplit | undefined {

@@ -19,6 +19,7 @@ import {
   trimOffsets,
 } from './postProcessor.js';
 import { type FastSplit, PreTokenizer } from './preTokenizer.js';
+import { forEachChainPiece } from './splitChain.js';
 import { StreamDecoder } from './streamDecoder.js';
 import { decodeUtf8, encodeUtf8 } from './utf8.js';
 
@@ -374,6 +375,11 @@ export class Tokenizer {
   ): void {
     const model = this.model;
     const fast = this.pre.fast;
+    const chain = this.pre.chain;
+    if (chain && !fast && !escaped && !offsets) {
+      forEachChainPiece(chain, (t, a, b) => model.encodeRange(t, a, b, ids), text, start, end);
+      return;
+    }
     if (!fast) {
       this.pre.run(text, start, end, (a, b, prefix) => {
         const first = ids.length;

@@ -5,6 +5,7 @@ import { PairCounter } from './pairCounter.js';
 import { PairTable } from './pairTable.js';
 import { DEEPSEEK_PATTERNS, NAMED_PATTERNS } from './pattern.js';
 import { PreTokenizer } from './preTokenizer.js';
+import { forEachChainPiece } from './splitChain.js';
 import { Tokenizer, type TokenizerMeta } from './tokenizer.js';
 import { encodeUtf8Into } from './utf8.js';
 
@@ -180,6 +181,9 @@ async function countWords(
   );
   const add = (key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
   const fast = pre.fast;
+  const chain = pre.chain;
+  const countPiece = (t: string, a: number, b: number) =>
+    add(a === 0 && b === t.length ? t : t.slice(a, b));
   for await (const text of texts as AsyncIterable<string>) {
     if (typeof text !== 'string')
       throw new TokenizerError(`texts[${progress.texts}] is not a string`, {
@@ -192,6 +196,7 @@ async function countWords(
       (start, end) => {
         const segment = start === 0 && end === text.length ? text : text.slice(start, end);
         if (fast) countFast(segment, fast.regex, fast.keepGaps, add);
+        else if (chain) forEachChainPiece(chain, countPiece, segment, 0, segment.length);
         else pre.run(segment, 0, segment.length, (a, b) => add(segment.slice(a, b)));
       },
       () => {},
