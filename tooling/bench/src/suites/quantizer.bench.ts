@@ -62,19 +62,34 @@ async function packedDiskBytes(dir: string): Promise<number> {
 
 interface Measured {
   ppl: number;
+  /** Mean KL(fp32 ‖ model) of next-token distributions on held-out text. */
+  kl: number;
   bytes: number;
   peakBytes: number;
   tokensPerSecond: number;
 }
 
+let reference: tf.Tensor | undefined;
+
+function logProbs(model: DeepseekModel, tokens: number[]): tf.Tensor {
+  return tf.tidy(() => tf.logSoftmax(model.forward(tf.tensor2d([tokens], [1, tokens.length], 'int32')).logits));
+}
+
 async function measure(model: DeepseekModel, dir: string, heldOut: number[], prompt: number[], newTokens: number): Promise<Measured> {
   const ppl = perplexity({ model, tokens: heldOut, window: 128 }).ppl;
+  const window = heldOut.slice(0, 128);
+  reference ??= logProbs(model, window);
+  const ref = reference;
+  const kl = tf.tidy(() => {
+    const q = logProbs(model, window);
+    return tf.mean(tf.sum(tf.mul(tf.exp(ref), tf.sub(ref, q)), -1)).dataSync()[0]!;
+  });
   const step = tf.tensor2d([prompt.slice(0, 1)], [1, 1], 'int32');
   const peak = await measurePeakMemory(model, () => tf.tidy(() => model.forward(step).logits.dataSync()));
   step.dispose();
   greedyDecode({ model, prompt, maxNewTokens: 4 }); // warm-up
   const { decodeTokensPerSecond } = greedyDecode({ model, prompt, maxNewTokens: newTokens });
-  return { ppl, bytes: await dirBytes(dir), peakBytes: peak.peakBytes, tokensPerSecond: decodeTokensPerSecond };
+  return { ppl, kl, bytes: await dirBytes(dir), peakBytes: peak.peakBytes, tokensPerSecond: decodeTokensPerSecond };
 }
 
 export default defineBenchSuite({
@@ -106,7 +121,7 @@ export default defineBenchSuite({
 
       const rows: BenchRow[] = [];
       const results = new Map<string, Measured & { linearRatio: number }>();
-      for (const variant of ['int8', 'int4-g32', 'int4-g32-asym', 'gptq-int4-g32', 'int4-g32+int8-embeddings']) {
+      for (const variant of ['int8', 'int4-g32', 'int4-g32-asym', 'gptq-int4-g32', 'int4-g128', 'gptq-int4-g128', 'int4-g32+int8-embeddings']) {
         const scheme = variant.split('+')[0]!;
         const model = await loadQuantizedModel(fp32Dir);
         const t = performance.now();
@@ -127,6 +142,11 @@ export default defineBenchSuite({
       for (const [scheme, m] of results) {
         const target = scheme === 'int8' ? 1 / 1.005 : scheme === 'int4-g32' ? 1 / 1.03 : undefined;
         rows.push({ name: `perplexity ${scheme}`, unit: 'ppl', ours: m.ppl, peer: base.ppl, peerName: 'fp32', higherIsBetter: false, target, note: delta(m.ppl) });
+      }
+      for (const g of ['g32', 'g128']) {
+        const rtn = results.get(`int4-${g}`)!;
+        const gptq = results.get(`gptq-int4-${g}`)!;
+        rows.push({ name: `KL to fp32, gptq-int4-${g}`, unit: 'nats', ours: gptq.kl, peer: rtn.kl, peerName: `RTN int4-${g}`, higherIsBetter: false, note: `ppl ${gptq.ppl.toFixed(4)} vs RTN ${rtn.ppl.toFixed(4)}` });
       }
       for (const [scheme, m] of results) {
         const target = scheme === 'int8' ? 1 / 0.27 : scheme.startsWith('int4-g32') && !scheme.includes('asym') ? 1 / 0.16 : undefined;
@@ -158,6 +178,8 @@ export default defineBenchSuite({
       rows.push(...(await llamaRows(root, fp32Dir, prompt, newTokens, results.get('int4-g32')!.tokensPerSecond, base.tokensPerSecond)));
       return rows;
     } finally {
+      reference?.dispose();
+      reference = undefined;
       await rm(root, { recursive: true, force: true });
     }
   },
