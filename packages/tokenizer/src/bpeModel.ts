@@ -201,7 +201,8 @@ export class BpeModel {
       const i = heap.pop();
       const j = next[i]!;
       if (j < 0 || ids[i]! < 0 || pairRank(i) !== r) continue;
-      ids[i] = this.pairs.merged[this.pairs.find(ids[i]!, ids[j]!)]!;
+      const slot = this.pairs.find(ids[i]!, ids[j]!);
+      ids[i] = this.pairs.merged[slot]!;
       ids[j] = -1;
       next[i] = next[j]!;
       if (next[j]! >= 0) prev[next[j]!] = i;

@@ -26,3 +26,6 @@ export function fieldError(
     context: { ...context, field },
   });
 }
+
+/** Largest token id accepted from files (16.7M): far above real vocabs, small enough to index arrays. */
+export const MAX_TOKEN_ID = (1 << 24) - 1;

@@ -358,6 +358,8 @@ describe('malformed tokenizer.json', () => {
     expect(fieldOf((j) => (j.model.type = 'WordPiece'))).toBe('model.type');
     expect(fieldOf((j) => (j.model.vocab = []))).toBe('model.vocab');
     expect(fieldOf((j) => (j.model.vocab.a = -1))).toBe('model.vocab["a"]');
+    expect(fieldOf((j) => (j.model.vocab.a = 1e12))).toBe('model.vocab["a"]');
+    expect(fieldOf((j) => (j.added_tokens[0].id = 2 ** 30))).toBe('added_tokens[0].id');
     expect(fieldOf((j) => (j.model.merges = 'a b'))).toBe('model.merges');
     expect(fieldOf((j) => j.model.merges.push('a b c'))).toBe('model.merges[1]');
     expect(fieldOf((j) => j.model.merges.push('b c'))).toBe('model.merges[1]');

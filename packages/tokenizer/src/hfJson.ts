@@ -2,7 +2,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { AddedTokenSpec } from './addedTokens.js';
 import { byteLevelToBytes, bytesToByteLevel } from './byteLevel.js';
-import { fieldError, TokenizerError } from './errors.js';
+import { fieldError, MAX_TOKEN_ID, TokenizerError } from './errors.js';
 import { PairTable } from './pairTable.js';
 import { Tokenizer, type TokenizerMeta } from './tokenizer.js';
 
@@ -99,10 +99,10 @@ export function parseTokenizerJson(
   const otherVocab = new Map<number, string>();
   const ids = new Map<string, number>();
   for (const [token, id] of Object.entries(vocab as Record<string, unknown>)) {
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0)
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > MAX_TOKEN_ID)
       throw err(
         `model.vocab[${JSON.stringify(token)}]`,
-        `expected a non-negative integer id, got ${JSON.stringify(id)}`,
+        `expected an integer id in 0..${MAX_TOKEN_ID}, got ${JSON.stringify(id)}`,
       );
     ids.set(token, id);
     // Added tokens listed in the vocab are matched as added tokens, never reached by merges.
@@ -207,10 +207,10 @@ function parseAddedTokens(list: unknown, file?: string): AddedTokenSpec[] {
     const field = `added_tokens[${i}]`;
     if (!t || typeof t !== 'object') throw fieldError(field, 'expected an object', { file });
     const o = t as Record<string, unknown>;
-    if (typeof o.id !== 'number' || !Number.isInteger(o.id) || o.id < 0)
+    if (typeof o.id !== 'number' || !Number.isInteger(o.id) || o.id < 0 || o.id > MAX_TOKEN_ID)
       throw fieldError(
         `${field}.id`,
-        `expected a non-negative integer, got ${JSON.stringify(o.id)}`,
+        `expected an integer id in 0..${MAX_TOKEN_ID}, got ${JSON.stringify(o.id)}`,
         { file },
       );
     if (typeof o.content !== 'string' || o.content.length === 0)

@@ -134,6 +134,8 @@ describe('rank file formats and errors', () => {
     expect(e1).toBeInstanceOf(TokenizerError);
     expect(e1?.message).toMatch(/line 2/);
     expect(e1?.context.line).toBe(2);
+    const huge = await bad('h.tiktoken', 'IQ== 0\nIg== 99999999999\n');
+    expect(huge?.message).toMatch(/rank 99999999999: ranks above/);
     const e2 = await bad('y.tiktoken', 'IQ== 0\n@@@ 1\n');
     expect(e2?.message).toMatch(/line 2: invalid base64/);
     const e3 = await bad('z.json', '{"pat_str": "\\\\s+", "special_tokens": {}, "bpe_ranks": 5}');

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { AddedTokenSpec } from './addedTokens.js';
-import { fieldError, TokenizerError } from './errors.js';
+import { fieldError, MAX_TOKEN_ID, TokenizerError } from './errors.js';
 import { PairTable } from './pairTable.js';
 import { GPT2_PATTERN, O200K_PATTERN } from './pattern.js';
 import { Tokenizer } from './tokenizer.js';
@@ -198,6 +198,11 @@ function setRank(
   file: string | undefined,
   line: number,
 ): void {
+  if (rank > MAX_TOKEN_ID)
+    throw fieldError(`rank ${rank}`, `ranks above ${MAX_TOKEN_ID} are not supported`, {
+      file,
+      line,
+    });
   if (ranks[rank] !== undefined) throw fieldError(`rank ${rank}`, 'appears twice', { file, line });
   ranks[rank] = bytes;
 }
@@ -250,7 +255,7 @@ function buildTiktoken(
     return rank === undefined ? undefined : [rank, rank];
   };
   const addedTokens: AddedTokenSpec[] = Object.entries(special).map(([content, id]) => {
-    if (!Number.isInteger(id) || id < 0)
+    if (!Number.isInteger(id) || id < 0 || id > MAX_TOKEN_ID)
       throw fieldError(
         `special_tokens[${JSON.stringify(content)}]`,
         `expected a non-negative integer id, got ${JSON.stringify(id)}`,
