@@ -1,6 +1,6 @@
 export { ServingError, invalidRequest, type ServingErrorContext } from './errors.js';
 export { Sampler, DEFAULT_SAMPLING, resolveSamplingParams, argmax, type SamplingParams } from './sampling/sampler.js';
-export type { LanguageModel, ModelSequence, DecodeStep, TextTokenizer, ChatMessage } from './engine/languageModel.js';
+export type { LanguageModel, ModelSequence, DecodeStep, PrefillChunk, TextTokenizer, ChatMessage } from './engine/languageModel.js';
 export { Engine, type EngineOptions, type GenerationRequest, type GenerationEvent, type FinishReason } from './engine/engine.js';
 export { TextStream } from './engine/textStream.js';
 export { ServingMetrics, type ServingMetricsOptions } from './metrics/servingMetrics.js';
@@ -11,5 +11,5 @@ export { buildChatPrompt, deepseekChatTemplate, type ChatPromptOptions } from '.
 export { DeepseekLanguageModel } from './model/deepseekLanguageModel.js';
 export { loadServedModel, type LoadServedModelOptions } from './model/loadServedModel.js';
 export { tokenizerAdapter } from './model/tokenizerAdapter.js';
-export { startServer, type StartServerOptions } from './startServer.js';
+export { startServer, type StartServerOptions, type RunningServer } from './startServer.js';
 export { writeTinyModelDir, tinyTokenizerJson, TINY_VOCAB } from './testing/fixtureModelDir.js';

@@ -74,7 +74,12 @@ export class SseWriter {
   }
 
   send(data: unknown): void {
-    if (!this.closed) this.res.write(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
+    this.sendFrame(typeof data === 'string' ? data : JSON.stringify(data));
+  }
+
+  /** Sends an already serialised JSON payload as one event. */
+  sendFrame(json: string): void {
+    if (!this.closed) this.res.write(`data: ${json}\n\n`);
   }
 
   end(): void {

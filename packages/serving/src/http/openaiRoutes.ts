@@ -161,13 +161,16 @@ export async function handleCompletion(ctx: RouteContext, req: IncomingMessage, 
     if (body.stream) {
       const includeUsage = body.stream_options?.include_usage === true;
       const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => ({ id, object: 'text_completion', created, model: body.model, choices, ...(includeUsage ? { usage: null } : {}), ...extra });
+      // Token chunks are the hot path: built as strings around a fixed head and tail.
+      const tokenHead = `{"id":${JSON.stringify(id)},"object":"text_completion","created":${created},"model":${JSON.stringify(body.model)},"choices":[{"index":`;
+      const tokenTail = `,"logprobs":null,"finish_reason":null}]${includeUsage ? ',"usage":null' : ''}}`;
       const sse = new SseWriter(res);
       if (body.echo) for (let i = 0; i < requests.length; i++) sse.send(chunk([{ index: i, text: echo(i), logprobs: null, finish_reason: null }]));
       const results = await runChoices({
         engine: ctx.engine,
         requests,
         onDelta: (d) => {
-          if (d.finishReason === undefined) sse.send(chunk([{ index: d.index, text: d.text, logprobs: null, finish_reason: null }]));
+          if (d.finishReason === undefined) sse.sendFrame(`${tokenHead}${d.index},"text":${JSON.stringify(d.text)}${tokenTail}`);
           else if (d.finishReason !== 'abort' && d.finishReason !== 'error') sse.send(chunk([{ index: d.index, text: '', logprobs: null, finish_reason: openAiFinishReason(d.finishReason) }]));
         },
       }).catch((error) => {
@@ -227,13 +230,15 @@ export async function handleChatCompletion(ctx: RouteContext, req: IncomingMessa
     if (body.stream) {
       const includeUsage = body.stream_options?.include_usage === true;
       const chunk = (choices: unknown[]) => ({ id, object: 'chat.completion.chunk', created, model: body.model, choices, ...(includeUsage ? { usage: null } : {}) });
+      const tokenHead = `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(body.model)},"choices":[{"index":`;
+      const tokenTail = `,"logprobs":null,"finish_reason":null}]${includeUsage ? ',"usage":null' : ''}}`;
       const sse = new SseWriter(res);
       for (let i = 0; i < requests.length; i++) sse.send(chunk([{ index: i, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
       const results = await runChoices({
         engine: ctx.engine,
         requests,
         onDelta: (d) => {
-          if (d.finishReason === undefined) sse.send(chunk([{ index: d.index, delta: { content: d.text }, logprobs: null, finish_reason: null }]));
+          if (d.finishReason === undefined) sse.sendFrame(`${tokenHead}${d.index},"delta":{"content":${JSON.stringify(d.text)}}${tokenTail}`);
           else if (d.finishReason !== 'abort' && d.finishReason !== 'error') sse.send(chunk([{ index: d.index, delta: {}, logprobs: null, finish_reason: openAiFinishReason(d.finishReason) }]));
         },
       }).catch((error) => {
