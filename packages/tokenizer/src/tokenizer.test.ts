@@ -64,6 +64,9 @@ describe('Tokenizer', async () => {
     expect(tok.isSpecial(0)).toBe(true);
     expect(tok.decode(tok.encode('<｜User｜>hi'), { skipSpecialTokens: true })).toBe('hi');
     expect(() => tok.decode([tok.vocabSize])).toThrow(TokenizerError);
+    expect(() => tok.decode([1.5])).toThrow(TokenizerError);
+    expect(() => tok.decode(null as unknown as number[])).toThrow(/array of token ids/);
+    expect(() => tok.encode(42 as unknown as string)).toThrow(/string or Uint8Array/);
   });
 
   it('matches special tokens containing regex syntax literally', async () => {

@@ -179,6 +179,12 @@ export class Tokenizer {
 
   /** Exact bytes of ids: the lossless inverse of encode for any input. */
   decodeBytes(ids: ArrayLike<number>, options: DecodeOptions = {}): Uint8Array {
+    if (ids === null || typeof ids !== 'object' || typeof ids.length !== 'number') {
+      throw new TokenizerError('decode expects an array of token ids', {
+        code: 'TOKENIZER_BAD_INPUT',
+        context: { field: 'ids' },
+      });
+    }
     let total = 0;
     for (let i = 0; i < ids.length; i++) total += this.bytesOf(ids[i]!, options).length;
     const out = new Uint8Array(total);
@@ -260,6 +266,12 @@ export class Tokenizer {
     ids: number[],
     offsets: number[] | undefined,
   ): void {
+    if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
+      throw new TokenizerError(`encode expects a string or Uint8Array, got ${typeof input}`, {
+        code: 'TOKENIZER_BAD_INPUT',
+        context: { field: 'text' },
+      });
+    }
     const escaped = typeof input !== 'string';
     const text = typeof input === 'string' ? input : decodeUtf8(input, true);
     const allow = this.resolveAllowed(options);
