@@ -22,7 +22,14 @@ function int8Gemv(w: Int8Weight, x: Float32Array, m: number, y: Float32Array): v
   }
 }
 
+/** Above this many rows a per-call 256-entry table per input pair beats decoding nibbles. */
+const LUT_MIN_ROWS = 64;
+
 function int4Gemv(w: Int4Weight, x: Float32Array, m: number, y: Float32Array): void {
+  if (w.rows >= LUT_MIN_ROWS) {
+    int4GemvLut(w, x, m, y);
+    return;
+  }
   const { rows, cols, groupSize, packed, scales, zeros } = w;
   const groups = cols / groupSize;
   const half = groupSize >> 1;
@@ -45,6 +52,50 @@ function int4Gemv(w: Int4Weight, x: Float32Array, m: number, y: Float32Array): v
           const b = packed[byte]!;
           dot += x[k]! * (b & 15) + x[k + 1]! * (b >> 4);
         }
+        const sg = r * groups + g;
+        acc += scales[sg]! * (dot - zeros[sg]! * xsum[g]!);
+      }
+      y[t * rows + r] = acc;
+    }
+  }
+}
+
+/**
+ * Table-driven int4 GEMV: for each byte position j (input columns 2j, 2j+1) the 256 possible
+ * bytes' partial dot products `x[2j]·lo + x[2j+1]·hi` are tabulated once per token, so each
+ * packed byte of every row costs one lookup and one add.
+ */
+function int4GemvLut(w: Int4Weight, x: Float32Array, m: number, y: Float32Array): void {
+  const { rows, cols, groupSize, packed, scales, zeros } = w;
+  const groups = cols / groupSize;
+  const half = groupSize >> 1;
+  const pairs = cols >> 1;
+  const table = new Float32Array(pairs * 256);
+  const xsum = new Float64Array(groups);
+  for (let t = 0; t < m; t++) {
+    const xo = t * cols;
+    for (let j = 0; j < pairs; j++) {
+      const x0 = x[xo + 2 * j]!;
+      const x1 = x[xo + 2 * j + 1]!;
+      const base = j << 8;
+      for (let hi = 0; hi < 16; hi++) {
+        const h = x1 * hi;
+        const row = base + (hi << 4);
+        for (let lo = 0; lo < 16; lo++) table[row + lo] = x0 * lo + h;
+      }
+    }
+    for (let g = 0; g < groups; g++) {
+      let s = 0;
+      for (let i = 0; i < groupSize; i++) s += x[xo + g * groupSize + i]!;
+      xsum[g] = s;
+    }
+    for (let r = 0; r < rows; r++) {
+      let byte = r * pairs;
+      let tj = 0;
+      let acc = 0;
+      for (let g = 0; g < groups; g++) {
+        let dot = 0;
+        for (let i = 0; i < half; i++, byte++, tj += 256) dot += table[tj + packed[byte]!]!;
         const sg = r * groups + g;
         acc += scales[sg]! * (dot - zeros[sg]! * xsum[g]!);
       }

@@ -160,21 +160,27 @@ describe('quantizeModel on a trained model', () => {
 });
 
 describe('QuantizedLinear', () => {
-  const rows = 48;
+  const rows = 80; // ≥ 64 rows: the int4 GEMV takes its table-driven path
+  const rows2 = 48;
   const cols = 64;
   const data = seededFloats(rows * cols, 9, 0.2);
   const x = seededFloats(20 * cols, 10, 1);
 
-  for (const weight of [quantizeInt8({ data, rows, cols }), quantizeInt4({ data, rows, cols, groupSize: 32, symmetric: false })]) {
-    it(`${weight.format}: packed GEMV (decode) and dequantize-matmul (prefill) agree with the dequantized weight`, () => {
+  const data2 = data.subarray(0, rows2 * cols);
+  for (const weight of [
+    quantizeInt8({ data, rows, cols }),
+    quantizeInt4({ data, rows, cols, groupSize: 32, symmetric: false }),
+    quantizeInt4({ data: data2, rows: rows2, cols, groupSize: 64, symmetric: true }),
+  ]) {
+    it(`${weight.format} ${weight.rows} rows: packed GEMV (decode) and dequantize-matmul (prefill) agree with the dequantized weight`, () => {
       const linear = new QuantizedLinear({ name: 'w', weight, gemvMaxRows: 4 });
       const dense = tf.tidy(() => tf.matMul(tf.tensor2d(x, [20, cols]), linear.weightMatrix(), false, true).dataSync());
       const small = tf.tidy(() => linear.apply(tf.tensor3d(x.subarray(0, 3 * cols), [1, 3, cols])).dataSync());
       expect(linear.lastPath).toBe('gemv');
       const big = tf.tidy(() => linear.apply(tf.tensor2d(x, [20, cols])).dataSync());
       expect(linear.lastPath).toBe('dequantize-matmul');
-      for (let i = 0; i < 3 * rows; i++) expect(small[i]).toBeCloseTo(dense[i]!, 4);
-      for (let i = 0; i < 20 * rows; i++) expect(big[i]).toBeCloseTo(dense[i]!, 4);
+      for (let i = 0; i < 3 * weight.rows; i++) expect(small[i]).toBeCloseTo(dense[i]!, 4);
+      for (let i = 0; i < 20 * weight.rows; i++) expect(big[i]).toBeCloseTo(dense[i]!, 4);
     });
   }
 

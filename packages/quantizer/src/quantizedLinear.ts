@@ -33,9 +33,10 @@ export type QuantizedPath = 'kernel' | 'gemv' | 'dequantize-matmul';
 
 /**
  * A frozen Linear whose weight stays packed (int8 or int4 + scales/zeros). `apply` picks:
- * the fused wasm kernel when `@deepline/kernels-wasm` has registered it on the active wasm
- * backend; else a GEMV over the packed codes for a few rows (decode); else a just-in-time
- * dequantized float32 copy that lives only for that one matmul (prefill).
+ * a GEMV over the packed codes for a few int4 rows (decode); the fused wasm kernel when
+ * `@deepline/kernels-wasm` has registered it on the active wasm backend; a GEMV for a few
+ * rows otherwise; else a just-in-time dequantized float32 copy that lives only for that one
+ * matmul (prefill).
  */
 export class QuantizedLinear implements Linear {
   readonly name: string;
@@ -69,7 +70,10 @@ export class QuantizedLinear implements Linear {
     }
     const lead = x.shape.slice(0, -1);
     const m = lead.reduce((a, b) => a * b, 1);
-    const kernel = this.kernelName();
+    // Measured on tfjs-wasm: for a few rows the table-driven int4 GEMV beats the fused kernel
+    // (which dequantizes whole panels); for int8 and for prefill-sized inputs the kernel wins.
+    const preferGemv = this.weight.format === 'int4' && m <= this.gemvMaxRows;
+    const kernel = preferGemv ? undefined : this.kernelName();
     if (kernel && this.activation === 'none') {
       this.lastPath = 'kernel';
       return tf.tidy(() => tf.engine().runKernel(kernel, { x, ...this.kernelTensors() }, this.kernelAttrs()) as tf.Tensor);
