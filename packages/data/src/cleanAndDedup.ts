@@ -27,15 +27,17 @@ export interface CleanAndDedupOptions {
   /** Worker threads for cleaning and hashing (default min(2, cores)); 0 runs everything on this thread. */
   workers?: number;
   /**
-   * Characters processed on this thread before workers are started (default 8 M). Booting a
-   * worker (modules, language model) costs about a second of CPU, which only pays off on
+   * Characters processed on this thread before workers are started (default 1 M). Booting a
+   * worker (tsx-free: a few hundred ms; the language model dominates) only pays off on
    * larger inputs; small runs therefore never start them.
    */
   workerStartChars?: number;
   /** Wait for workers to boot once started instead of working on this thread meanwhile (default false). */
   awaitWorkers?: boolean;
-  /** Documents per worker batch (default 32). */
+  /** Documents per worker batch (default 32)… */
   batchSize?: number;
+  /** …or fewer, once a batch holds this many characters (default 256 K), so that corpora of long documents still spread over the workers. */
+  batchChars?: number;
   report?: DataReport;
 }
 
@@ -120,10 +122,11 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
       report.stage('workers').reasons[`start_failed: ${(error as Error).message}`] = 1;
     });
   };
-  const startAfter = options.workerStartChars ?? 8_000_000;
+  const startAfter = options.workerStartChars ?? 1_000_000;
   let charsSeen = 0;
   const inFlight: Array<Promise<BatchResult> | BatchResult> = [];
   const batchSize = options.batchSize ?? 32;
+  const maxBatchChars = options.batchChars ?? 256_000;
   const drain = function* (result: BatchResult): Generator<Document> {
     report.mergeStages(result.stages);
     for (const item of result.items)
@@ -142,16 +145,19 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
     inFlight.push(pool?.isReady ? viaWorker(docs) : runInline(docs));
   try {
     let batch: Document[] = [];
+    let batchChars = 0;
     for await (const doc of options.documents) {
       batch.push(doc);
+      batchChars += doc.text.length;
       charsSeen += doc.text.length;
       if (workers > 0 && !pool && charsSeen >= startAfter) {
         startPool();
         if (options.awaitWorkers) await pool!.ready.catch(() => undefined);
       }
-      if (batch.length < batchSize) continue;
+      if (batch.length < batchSize && batchChars < maxBatchChars) continue;
       submit(batch);
       batch = [];
+      batchChars = 0;
       if (inFlight.length >= Math.max(1, workers) * 2) yield* drain(await inFlight.shift()!);
     }
     if (batch.length > 0) submit(batch);
