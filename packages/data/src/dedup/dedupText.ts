@@ -26,16 +26,19 @@ export function dedupWords(text: string): string[] {
  * case) is scanned once by char code without building any substring.
  */
 export function dedupWordHashes(text: string): Uint32Array {
-  if (NON_ASCII.test(text)) return Uint32Array.from(dedupWords(text), (w) => hashString(w));
+  // Per-character folding equals whole-string folding except for context-sensitive lowercasing
+  // (Greek final sigma) and astral characters; those rare texts take the reference path.
+  if (NON_ASCII.test(text) && (text.includes('\u03a3') || /[\ud800-\udfff]/.test(text))) {
+    return Uint32Array.from(dedupWords(text), (w) => hashString(w));
+  }
   const out = new Uint32Array((text.length >> 1) + 1);
   let n = 0;
   let h = FNV_OFFSET;
   let inWord = false;
   let inDigits = false;
-  for (let i = 0; i < text.length; i++) {
-    let c = text.charCodeAt(i);
+  const push = (c: number) => {
     if (c >= 65 && c <= 90) c |= 32;
-    if (c >= 97 && c <= 122) {
+    if ((c >= 97 && c <= 122) || (c >= 128 && c !== SEPARATOR)) {
       h = Math.imul(h ^ c, FNV_PRIME);
       inWord = true;
       inDigits = false;
@@ -49,9 +52,37 @@ export function dedupWordHashes(text: string): Uint32Array {
       inWord = false;
       inDigits = false;
     }
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 128) push(c);
+    else for (const folded of foldChar(c)) push(folded);
   }
   if (inWord) out[n++] = fmix32(h);
   return out.subarray(0, n);
+}
+
+// Marks a non-ASCII character that is neither a letter nor a number (a word separator).
+const SEPARATOR = -1;
+const foldCache = new Map<number, number[]>();
+const WORD_CHAR = /[\p{L}\p{N}]/u;
+
+/** What one non-ASCII character becomes after lowercasing, NFD and mark removal, as char codes. */
+function foldChar(c: number): number[] {
+  let folded = foldCache.get(c);
+  if (folded === undefined) {
+    const s = String.fromCharCode(c)
+      .toLowerCase()
+      .normalize('NFD')
+      .replace(/\p{M}+/gu, '');
+    folded = [];
+    for (let i = 0; i < s.length; i++) {
+      const code = s.charCodeAt(i);
+      folded.push(code < 128 || WORD_CHAR.test(s[i]!) ? code : SEPARATOR);
+    }
+    if (foldCache.size < 65536) foldCache.set(c, folded);
+  }
+  return folded;
 }
 
 /** Key for exact dedup: the normalised word sequence, as a 52-bit hash of its word hashes. */
