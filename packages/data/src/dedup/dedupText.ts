@@ -34,31 +34,46 @@ export function dedupWordHashes(text: string): Uint32Array {
   const out = new Uint32Array((text.length >> 1) + 1);
   let n = 0;
   let h = FNV_OFFSET;
-  let inWord = false;
-  let inDigits = false;
-  const push = (c: number) => {
-    if (c >= 65 && c <= 90) c |= 32;
-    if ((c >= 97 && c <= 122) || (c >= 128 && c !== SEPARATOR)) {
-      h = Math.imul(h ^ c, FNV_PRIME);
-      inWord = true;
-      inDigits = false;
-    } else if (c >= 48 && c <= 57) {
-      if (!inDigits) h = Math.imul(h ^ 48, FNV_PRIME);
-      inWord = true;
-      inDigits = true;
+  // 0: between words, 1: in a word (last char not a digit), 2: in a run of digits.
+  let state = 0;
+  let folded: number[] | undefined;
+  let k = 0;
+  for (let i = 0; i < text.length; ) {
+    // Next character code: ASCII directly, others through their (cached) folded form.
+    let c: number;
+    if (folded !== undefined) {
+      c = folded[k++]!;
+      if (k >= folded.length) {
+        folded = undefined;
+        i++;
+      }
     } else {
-      if (inWord) out[n++] = fmix32(h);
-      h = FNV_OFFSET;
-      inWord = false;
-      inDigits = false;
+      c = text.charCodeAt(i);
+      if (c >= 128) {
+        folded = foldChar(c);
+        k = 0;
+        if (folded.length === 0) {
+          folded = undefined;
+          i++;
+        }
+        continue;
+      }
+      i++;
     }
-  };
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 128) push(c);
-    else for (const folded of foldChar(c)) push(folded);
+    if (c >= 65 && c <= 90) c |= 32;
+    if ((c >= 97 && c <= 122) || c >= 128) {
+      h = Math.imul(h ^ c, FNV_PRIME);
+      state = 1;
+    } else if (c >= 48 && c <= 57) {
+      if (state !== 2) h = Math.imul(h ^ 48, FNV_PRIME);
+      state = 2;
+    } else {
+      if (state !== 0) out[n++] = fmix32(h);
+      h = FNV_OFFSET;
+      state = 0;
+    }
   }
-  if (inWord) out[n++] = fmix32(h);
+  if (state !== 0) out[n++] = fmix32(h);
   return out.subarray(0, n);
 }
 
