@@ -37,7 +37,8 @@ export const trainStage: Stage<PipelineConfig> = {
     const tokenizer = await loadStageTokenizer(inputs.tokenizer!);
     const modelConfig = pipelineModelConfig(config, tokenizer.vocabSize);
     const counts = countParameters(modelConfig);
-    const model = DeepseekModel.create(modelConfig, { seed: config.seed });
+    // Training uses naive attention (fused on wasm); the absorbed path is for cached decoding.
+    const model = DeepseekModel.create(modelConfig, { seed: config.seed, attention: 'naive' });
     const shards = join(inputs.shard!.dir, inputs.shard!.outputs.shards as string);
     const t = config.train;
     // Sequences of seqLen + 1 tokens: the model sees seqLen and predicts the next of each.
