@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { validateConfig } from '@deepline/core';
 import { Cleaner } from './clean/cleaner.js';
 import { createCleaner } from './clean/createCleaner.js';
@@ -24,7 +24,11 @@ export interface CleanAndDedupOptions {
   dedup?: DedupConfigInput | false;
   /** Needed only for `clean.tokenLength`. */
   tokenizer?: TextTokenizer;
-  /** Worker threads for cleaning and hashing (default min(2, cores)); 0 runs everything on this thread. */
+  /**
+   * Worker threads for cleaning and hashing; 0 runs everything on this thread. Default: the
+   * idle cores (cores − 1-minute load average, rounded), at most 2 — on a machine with no
+   * idle core extra threads only add their start-up cost. The output does not depend on it.
+   */
   workers?: number;
   /**
    * Characters processed on this thread before workers are started (default 1 M). Booting a
@@ -75,7 +79,7 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
           report,
           part: 'tokens',
         });
-  const workers = options.workers ?? Math.min(2, availableParallelism());
+  const workers = options.workers ?? defaultWorkers();
   const cleaner: Cleaner | undefined =
     options.clean === false
       ? undefined
@@ -165,4 +169,10 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
   } finally {
     await pool?.close();
   }
+}
+
+/** Idle cores right now, at most 2. */
+export function defaultWorkers(): number {
+  const idle = Math.round(availableParallelism() - (loadavg()[0] ?? 0));
+  return Math.max(0, Math.min(2, idle));
 }

@@ -61,7 +61,7 @@ export {
   type MinHashOptions,
 } from './dedup/minhash.js';
 export { dedupWords, exactKey } from './dedup/dedupText.js';
-export { cleanAndDedup, type CleanAndDedupOptions } from './cleanAndDedup.js';
+export { cleanAndDedup, defaultWorkers, type CleanAndDedupOptions } from './cleanAndDedup.js';
 export { writeShards, type WriteShardsOptions } from './shards/writeShards.js';
 export { SplitAssigner } from './shards/splitAssigner.js';
 export {
