@@ -1,4 +1,3 @@
-import { TokenizerError } from './errors.js';
 import type { PairTable } from './pairTable.js';
 import { PieceCache } from './pieceCache.js';
 import { encodeUtf8Into } from './utf8.js';
@@ -219,15 +218,9 @@ export class BpeModel {
 }
 
 function latin1(bytes: Uint8Array, n: number): string {
-  let s = '';
-  for (let i = 0; i < n; i++) s += String.fromCharCode(bytes[i]!);
-  return s;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, n).toString('latin1');
 }
 
-/** Latin-1 string of bytes, the key type of `BpeModelOptions.direct`. */
-export function bytesKey(bytes: Uint8Array): string {
-  return latin1(bytes, bytes.length);
-}
 
 /** Binary min-heap of (rank, position) ordered by rank, then position. */
 class MinHeap {
@@ -300,12 +293,4 @@ class MinHeap {
     }
     return top;
   }
-}
-
-/** Thrown helper for ids outside the vocab. */
-export function unknownIdError(id: number, vocabSize: number): TokenizerError {
-  return new TokenizerError(`token id ${id} is not in the vocabulary (size ${vocabSize})`, {
-    code: 'TOKENIZER_UNKNOWN_ID',
-    context: { field: 'ids', id },
-  });
 }
