@@ -76,6 +76,8 @@ async function startSingle(options: StartServerOptions): Promise<RunningServer> 
     throw error;
   });
   log(`serving ${(await model).name} on ${url}${cluster.isWorker ? ` (worker ${cluster.worker?.id})` : ''}`);
+  // Tell the primary this worker's model is loaded (it reports ready once all are).
+  if (cluster.isWorker) process.send?.({ type: 'deepline-ready' });
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => {
     resolveClosed = r;
@@ -100,8 +102,10 @@ async function startSingle(options: StartServerOptions): Promise<RunningServer> 
 async function startPrimary(options: StartServerOptions, workers: number): Promise<RunningServer> {
   const log = options.log ?? (() => {});
   let stopping = false;
+  // Until every worker is ready, a stop request just ends the workers (the primary then exits).
   let close: () => Promise<void> = async () => {
     stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.kill();
   };
   if (options.handleSignals ?? true) {
     // Installed before forking so a signal during start-up still stops cleanly.
@@ -110,20 +114,40 @@ async function startPrimary(options: StartServerOptions, workers: number): Promi
     process.once('SIGINT', onSignal);
   }
   const forked = Array.from({ length: workers }, () => cluster.fork());
-  const url = await new Promise<string>((resolve, reject) => {
+  const started = new Promise<string>((resolve, reject) => {
     let listening = 0;
+    let ready = 0;
+    let port = 0;
+    const check = () => {
+      if (listening >= workers && ready >= workers) resolve(`http://${options.host ?? '127.0.0.1'}:${port}`);
+    };
     cluster.on('listening', (_worker, address) => {
-      if (++listening === workers) resolve(`http://${options.host ?? '127.0.0.1'}:${address.port}`);
+      listening++;
+      port = address.port;
+      check();
+    });
+    cluster.on('message', (_worker, message: { type?: string }) => {
+      if (message?.type !== 'deepline-ready') return;
+      ready++;
+      check();
     });
     cluster.on('exit', (worker, code) => {
       if (stopping) return;
-      if (listening < workers) reject(new Error(`worker ${worker.id} exited with code ${code} before listening`));
+      if (ready < workers) reject(new Error(`worker ${worker.id} exited with code ${code} before its model was ready`));
       else {
         log(`worker ${worker.id} exited (${code}); starting a replacement`);
         forked.push(cluster.fork());
       }
     });
   });
+  let url: string;
+  try {
+    url = await started;
+  } catch (error) {
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.kill();
+    throw error;
+  }
   log(`${workers} workers serving on ${url}`);
   const closed = new Promise<void>((resolve) => {
     cluster.on('exit', () => {
