@@ -217,10 +217,12 @@ export class BpeModel {
   }
 }
 
-function latin1(bytes: Uint8Array, n: number): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, n).toString('latin1');
+/** Latin-1 string of bytes[0, n): a char loop beats Buffer#toString for short keys. */
+export function latin1(bytes: Uint8Array, n = bytes.length): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += String.fromCharCode(bytes[i]!);
+  return s;
 }
-
 
 /** Binary min-heap of (rank, position) ordered by rank, then position. */
 class MinHeap {

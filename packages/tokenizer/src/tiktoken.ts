@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { AddedTokenSpec } from './addedTokens.js';
+import { latin1 } from './bpeModel.js';
 import { fieldError, MAX_TOKEN_ID, TokenizerError } from './errors.js';
 import { PairTable } from './pairTable.js';
 import { GPT2_PATTERN, O200K_PATTERN } from './pattern.js';
@@ -233,7 +234,7 @@ function buildTiktoken(
   const byBytes = new Map<string, number>();
   const keys: string[] = [];
   ranks.forEach((bytes, rank) => {
-    const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+    const key = latin1(bytes);
     keys[rank] = key;
     byBytes.set(key, rank);
   });

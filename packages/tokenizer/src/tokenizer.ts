@@ -1,5 +1,5 @@
 import { AddedTokenMatcher, type AddedTokenSpec } from './addedTokens.js';
-import { BpeModel } from './bpeModel.js';
+import { BpeModel, latin1 } from './bpeModel.js';
 import { byteLevelToBytes, bytesToByteLevel } from './byteLevel.js';
 import {
   type ChatMessage,
@@ -114,7 +114,7 @@ export class Tokenizer {
       if (!bytes) return;
       if (bytes.length === 1 && byteIds[bytes[0]!] === -1) byteIds[bytes[0]!] = id;
       if (fillDirect && bytes.length > 1) {
-        const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+        const key = latin1(bytes);
         if (!direct.has(key)) direct.set(key, id);
       }
     });
