@@ -1,7 +1,9 @@
 import autocannon from 'autocannon';
 import { tf } from '@deepline/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createResponseCache } from '../cache/responseCache.js';
 import { parsePrometheusText } from '../testing/prometheusText.js';
+import { hasRedisServer, startRedisServer } from '../testing/redisServer.js';
 import { servingFixture } from '../testing/servingFixture.js';
 import type { ServingServer } from './server.js';
 
@@ -168,5 +170,31 @@ describe('server protection', () => {
     expect(r.json.usage.completion_tokens).toBe(30);
     await closing;
     await expect(fetch(`${url}/health`)).rejects.toThrow();
+  });
+});
+
+describe.skipIf(!hasRedisServer())('response cache in Redis (real redis-server)', () => {
+  let fx: Awaited<ReturnType<typeof servingFixture>>;
+  let redis: Awaited<ReturnType<typeof startRedisServer>>;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    fx = await servingFixture();
+  });
+  afterAll(async () => {
+    await fx?.cleanup();
+    await redis?.stop();
+  });
+
+  it('a second server sharing the Redis URL answers a repeated deterministic request from the cache', async () => {
+    const a = await fx.start({ responseCache: createResponseCache({ redisUrl: redis.url }) });
+    const b = await fx.start({ responseCache: createResponseCache({ redisUrl: redis.url }) });
+    const body = { model: 'tiny', prompt: 'shared cache', max_tokens: 4, seed: 5, temperature: 0.7 };
+    const first = await post(a.url, '/v1/completions', body);
+    const second = await post(b.url, '/v1/completions', body);
+    expect(first.headers.get('x-deepline-cache')).toBeNull();
+    expect(second.headers.get('x-deepline-cache')).toBe('hit');
+    expect(second.json.choices).toEqual(first.json.choices);
+    const streamed = await post(b.url, '/v1/completions', { ...body, stream: true });
+    expect(streamed.headers.get('x-deepline-cache')).toBeNull(); // streams are never served from the cache
   });
 });
