@@ -78,6 +78,8 @@ export const pipelineConfigSchema = z
     quantize: z
       .strictObject({
         schemes: z.array(z.string().min(1)).default(['int8', 'int4-g32']),
+        /** Store the token embedding as int8 too (it dominates small models); 'float32' keeps it exact. */
+        embeddings: z.enum(['int8', 'float32']).default('int8'),
       })
       .prefault({}),
     export: z

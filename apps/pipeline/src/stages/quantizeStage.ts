@@ -29,7 +29,7 @@ export const quantizeStage: Stage<PipelineConfig> = {
   description: 'quantize (int8, int4) and evaluate each scheme',
   dependsOn: ['tokenizer', 'shard', 'train'],
   configSlice: (c) => ({ quantize: c.quantize, evaluate: c.evaluate, seqLen: c.train.seqLen, seed: c.seed }),
-  params: (c) => ({ schemes: c.quantize.schemes.join(',') }),
+  params: (c) => ({ schemes: c.quantize.schemes.join(','), embeddings: c.quantize.embeddings }),
   async run({ config, dir, inputs, logger }) {
     const tokenizer = await loadStageTokenizer(inputs.tokenizer!);
     const modelDir = join(inputs.train!.dir, inputs.train!.outputs.model as string);
@@ -63,7 +63,7 @@ export const quantizeStage: Stage<PipelineConfig> = {
       const model = await DeepseekModel.load(modelDir);
       quantizeModel({ model, scheme, calibration: calibrationSequences });
       const out = join(dir, scheme);
-      await saveQuantizedModel({ model, dir: out, scheme });
+      await saveQuantizedModel({ model, dir: out, scheme, embeddings: config.quantize.embeddings === 'int8' ? 'int8' : undefined });
       model.dispose();
       await copyFile(join(inputs.tokenizer!.dir, inputs.tokenizer!.outputs.tokenizer as string), join(out, 'tokenizer.json'));
       // Measure the model as users get it: loaded back from disk, packed.
