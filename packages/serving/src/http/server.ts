@@ -64,7 +64,9 @@ export class ServingServer {
 
   constructor(readonly options: ServingServerOptions) {
     this.logger = options.logger ?? createLogger({ level: 'warn' });
-    this.server = createServer({ requestTimeout: 60_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, (req, res) => {
+    // Idle keep-alive sockets outlive clients' own pools (undici: 4 s; load balancers: 60 s) so a
+    // client never reuses a socket the server is closing at that moment ("fetch failed").
+    this.server = createServer({ requestTimeout: 60_000, headersTimeout: 30_000, keepAliveTimeout: 65_000 }, (req, res) => {
       void this.handle(req, res);
     });
     this.ready = Promise.resolve(options.model).then(
