@@ -17,9 +17,11 @@ export const shardStage: Stage<PipelineConfig> = {
   async run({ config, dir, inputs }) {
     const tokenizer = await loadStageTokenizer(inputs.tokenizer!);
     const documents = join(inputs.data!.dir, inputs.data!.outputs.documents as string);
+    // Raw text never produces control tokens: special-token strings in a document are plain text.
+    const asText = { allowedSpecial: 'none', disallowedSpecial: 'none', addSpecialTokens: false } as const;
     const manifest = await writeShards({
       documents: readJsonlRecords<{ id: string; text: string }>(documents),
-      tokenizer,
+      tokenizer: { encode: (text: string) => tokenizer.encode(text, asText), eosTokenId: tokenizer.eosTokenId, vocabSize: tokenizer.vocabSize },
       outDir: join(dir, SHARDS_DIR),
       fractions: config.shard.fractions,
       seed: config.seed,
