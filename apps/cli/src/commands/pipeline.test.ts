@@ -2,7 +2,12 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir, removeDir } from '@deepline/test-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../testing.js';
+import { initBackend } from '@deepline/core';
+import { DeepseekModel } from '@deepline/layers';
+import { greedyDecode, loadQuantizedModel } from '@deepline/quantizer';
+import { Tokenizer } from '@deepline/tokenizer';
+import { LlamaLogLevel, type Token, getLlama } from 'node-llama-cpp';
+import { runCli, startServe } from '../testing.js';
 
 // The smoke preset end to end through the real binary, in an empty working directory.
 let cwd: string;
@@ -54,6 +59,53 @@ describe('deepline pipeline', () => {
     const only = runCli(['pipeline', 'run', '--preset', 'smoke', '--only', 'evaluate'], { cwd, env: { DEEPLINE_LOG_LEVEL: 'warn' } });
     expect(only.code).toBe(0);
     expect(only.stdout).toMatch(/\(6 stages from cache\)/);
+  });
+
+  it("serves the pipeline's int4 model with `deepline serve` and runs its GGUF in llama.cpp, matching deepline's greedy output", async () => {
+    const outputs = join(cwd, '.deepline/pipeline/outputs');
+    await initBackend({ backend: 'cpu' });
+    const tokenizer = await Tokenizer.fromFile(join(outputs, 'model/tokenizer.json'));
+    const prompt = tokenizer.encode('The Union is', { allowedSpecial: 'none' });
+
+    // llama.cpp (node-llama-cpp's offline prebuilt CPU build) on the f16 GGUF vs the HF model.
+    const model = await DeepseekModel.load(join(outputs, 'model'));
+    const ours = greedyDecode({ model, prompt, maxNewTokens: 8 }).tokens;
+    model.dispose();
+    const llama = await getLlama({ build: 'never', gpu: false, logLevel: LlamaLogLevel.error, progressLogs: false, maxThreads: 1 });
+    try {
+      const lm = await llama.loadModel({ modelPath: join(outputs, 'model-f16.gguf') });
+      const context = await lm.createContext({ contextSize: 64, threads: 1 });
+      const theirs: number[] = [];
+      for await (const token of context.getSequence().evaluate(prompt as Token[], { temperature: 0 })) {
+        theirs.push(token);
+        if (theirs.length >= ours.length) break;
+      }
+      await context.dispose();
+      await lm.dispose();
+      expect(theirs).toEqual(ours);
+    } finally {
+      await llama.dispose();
+    }
+
+    // The served int4 model answers like the library's int4 model.
+    const int4 = await loadQuantizedModel(join(outputs, 'model-int4-g32'));
+    const expected = tokenizer.decode(greedyDecode({ model: int4, prompt, maxNewTokens: 8 }).tokens);
+    int4.dispose();
+    const { child, url } = await startServe(['--model', join(outputs, 'model-int4-g32'), '--port', '0']);
+    try {
+      const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: { id: string }[] };
+      const response = await fetch(`${url}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: models.data[0]!.id, prompt: 'The Union is', max_tokens: 8, temperature: 0 }),
+      });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { choices: { text: string }[]; usage: { prompt_tokens: number } };
+      expect(body.usage.prompt_tokens).toBe(prompt.length);
+      expect(body.choices[0]!.text).toBe(expected);
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 
   it('names the config field on bad input and the stage on a bad --from', () => {

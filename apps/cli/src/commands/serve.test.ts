@@ -1,39 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { makeTempDir, removeDir } from '@deepline/test-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../testing.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const tsx = createRequire(import.meta.url).resolve('tsx');
-
-/** Starts `deepline serve` in the background; resolves with the URL it prints. */
-function startServe(args: string[], ready = /on (http:\/\/[^\s]+)/): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', tsx, join(here, '..', 'bin.ts'), 'serve', ...args], {
-    env: { ...process.env, DEEPLINE_BACKEND: 'cpu' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${out}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = ready.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]!, output: () => out });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${code}:\n${out}`));
-    });
-  });
-}
+import { runCli, startServe } from '../testing.js';
 
 describe('deepline serve', () => {
   let dir: string;
