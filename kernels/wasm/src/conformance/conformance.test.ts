@@ -1,7 +1,9 @@
 import { tf } from '@deepline/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { attention } from '../ops/attention.js';
+import { QUANT_KERNEL } from '../kernels/quantKernels.js';
 import { crossEntropy } from '../ops/crossEntropy.js';
+import { int4MatMul, int8MatMul } from '../ops/quantMatMul.js';
 import { segmentSum } from '../ops/segmentSum.js';
 import { applyRope } from '../ops/rope.js';
 import { rmsNorm } from '../ops/rmsNorm.js';
@@ -167,6 +169,83 @@ describe('sparse dispatch', () => {
       fn: ([x, i]) => tf.gather(x!, i!, 1),
     });
   });
+});
+
+describe('quantized GEMV (packed bytes, M ≤ 4) vs dequantize-then-matMul on cpu', () => {
+  // Shapes drawn from a fixed LCG: in = 32…1024 (a multiple of the group), groups 32/64/128,
+  // M = 1..4, odd out sizes; plus M = 6 through the always-GEMV kernel (two passes).
+  let state = 12345;
+  const next = (n: number) => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return (state >>> 8) % n;
+  };
+  const byteData = (count: number, seed: number): Int32Array => {
+    const bytes = new Uint8Array(count);
+    let h = seed >>> 0;
+    for (let i = 0; i < count; i++) {
+      h = (Math.imul(h ^ (h >>> 15), 2246822507) + 0x9e3779b9) >>> 0;
+      bytes[i] = h >>> 24;
+    }
+    return new Int32Array(bytes.buffer);
+  };
+  /** Relative to the output's largest magnitude: max |ours − ref| ≤ 1e-4 · max |ref| (and per element). */
+  const expectClose = (ours: Float32Array, ref: Float32Array) => {
+    const peak = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    expect(toleranceRatio(ours, ref, 1e-4 * peak, 1e-4)).toBeLessThanOrEqual(1);
+  };
+  const run = async (inputs: CaseInput[], fn: (xs: tf.Tensor[]) => tf.Tensor) => {
+    const reference = await runCase('cpu', inputs, fn);
+    const ours = await runCase('wasm', inputs, fn);
+    expect(ours.value.length).toBe(reference.value.length);
+    expectClose(ours.value, reference.value);
+  };
+
+  const cases = Array.from({ length: 8 }, (_, i) => {
+    const group = [32, 64, 128][next(3)]!;
+    const inF = group * (1 + next(Math.floor(1024 / group)));
+    return { m: (i % 4) + 1, outF: 2 * next(40) + 1, inF, group, asymmetric: i % 2 === 1 };
+  });
+  cases.push({ m: 6, outF: 7, inF: 64, group: 32, asymmetric: true });
+  for (const { m, outF, inF, group, asymmetric } of cases) {
+    const groups = outF * (inF / group);
+    const zeros: CaseInput = asymmetric
+      ? { shape: [outF, inF / group], data: Float32Array.from({ length: groups }, () => next(16)) }
+      : { shape: [outF, inF / group], data: new Float32Array(groups).fill(8) };
+    const inputs: CaseInput[] = [
+      { shape: [m, inF], seed: 31 },
+      { shape: [outF, inF / 8], data: byteData((outF * inF) / 2, inF + outF), dtype: 'int32' },
+      { shape: [outF, inF / group], data: Float32Array.from({ length: groups }, () => 0.001 + next(1000) / 20000) },
+      zeros,
+    ];
+    it(`int4 g${group}: x [${m}, ${inF}] · W [${outF}, ${inF}]ᵀ${asymmetric ? ' (asymmetric zeros)' : ''}`, async () => {
+      await run(inputs, ([x, packed, scales, z]) => {
+        const options = { x: x!, packed: packed!, scales: scales!, zeros: z!, groupSize: group };
+        // m > 4 exercises the GEMV-only kernel's passes; int4MatMul itself takes the GEMM there.
+        if (m > 4 && tf.getBackend() === 'wasm') return tf.engine().runKernel(QUANT_KERNEL.int4Gemv, { x: x!, packed: packed!, scales: scales!, zeros: z! }, { groupSize: group }) as tf.Tensor;
+        return int4MatMul(options);
+      });
+    });
+  }
+
+  for (const [m, outF, inF] of [
+    [1, 33, 32],
+    [2, 17, 272],
+    [3, 9, 1024],
+    [4, 65, 128],
+    [6, 5, 48],
+  ] as [number, number, number][]) {
+    const inputs: CaseInput[] = [
+      { shape: [m, inF], seed: 41 },
+      { shape: [outF, inF / 4], data: byteData(outF * inF, 7 * inF + outF), dtype: 'int32' },
+      { shape: [outF], data: Float32Array.from({ length: outF }, () => 0.001 + next(1000) / 20000) },
+    ];
+    it(`int8 per-channel: x [${m}, ${inF}] · W [${outF}, ${inF}]ᵀ`, async () => {
+      await run(inputs, ([x, qweight, scales]) => {
+        if (m > 4 && tf.getBackend() === 'wasm') return tf.engine().runKernel(QUANT_KERNEL.int8Gemv, { x: x!, qweight: qweight!, scales: scales! }) as tf.Tensor;
+        return int8MatMul({ x: x!, qweight: qweight!, scales: scales! });
+      });
+    });
+  }
 });
 
 it('identity (tf.clone) shares the buffer yet stays correct after the source is disposed', async () => {

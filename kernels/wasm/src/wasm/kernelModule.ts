@@ -21,6 +21,8 @@ export interface KernelExports {
     k: number,
     work: number,
   ): void;
+  gemvInt8(x: number, q: number, scales: number, y: number, m: number, n: number, k: number, work: number): void;
+  gemvInt4(x: number, q: number, scales: number, zeros: number, group: number, y: number, m: number, n: number, k: number, work: number): void;
   [name: string]: (...args: number[]) => unknown;
 }
 

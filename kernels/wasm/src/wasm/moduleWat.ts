@@ -1,4 +1,5 @@
 import { gemmWat } from './gemmWat.js';
+import { gemvWat } from './gemvWat.js';
 import { opsWat } from './opsWat.js';
 
 /**
@@ -10,6 +11,7 @@ export function kernelModuleWat(options: { fma?: boolean } = {}): string {
   return `(module
   (import "env" "memory" (memory 1))
 ${gemmWat(options)}
+${gemvWat()}
 ${opsWat()}
 )
 `;
