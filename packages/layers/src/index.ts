@@ -26,7 +26,7 @@ export {
 export { MultiHeadLatentAttention, mlaSoftmaxScale, causalMask, type MlaForwardOptions } from './mla.js';
 export { routeTokens, type GateOutput, type RouteTokensOptions } from './gate.js';
 export { swiGlu, type SwiGluOptions } from './mlp.js';
-export { MoeLayer, dispatchPlan, type DispatchPlan, type RoutingInfo } from './moe.js';
+export { MoeLayer, dispatchPlan, type DispatchPlan, type MoeForwardOptions, type RoutingInfo } from './moe.js';
 export { DecoderBlock, type BlockForwardOptions } from './block.js';
 export { KvCache, LayerKvCache, type AttentionImpl, type KvCacheOptions } from './kvCache.js';
 export { WeightStore } from './weightStore.js';
@@ -42,6 +42,7 @@ export {
   type CreateCacheOptions,
 } from './model.js';
 export { stopGradient } from './stopGradient.js';
+export { recomputeSublayer, type RecomputeSublayerOptions } from './recompute.js';
 export {
   GroupedQueryAttention,
   gqaWeightShapes,

@@ -10,6 +10,11 @@ export function mlpWeightShapes(prefix: string, dim: number, hidden: number): { 
   ];
 }
 
+/** HF weight names of the SwiGLU MLP under `prefix`. */
+export function swiGluWeightNames(prefix: string): string[] {
+  return [`${prefix}.gate_proj.weight`, `${prefix}.up_proj.weight`, `${prefix}.down_proj.weight`];
+}
+
 /** Options of swiGlu. */
 export interface SwiGluOptions {
   x: tf.Tensor;

@@ -44,6 +44,13 @@ export interface ForwardOptions {
   mtp?: boolean;
   /** Attention computation (default: the cache's, else the model's default). */
   attention?: AttentionImpl;
+  /**
+   * Activation recomputation for training: each block's attention and FFN sublayers (dense
+   * MLP, routed and shared experts) keep only their inputs on the gradient tape and run again
+   * in backprop. Same values and gradients, less memory held between forward and backward.
+   * MoE routing stays on the normal tape. Not with a cache.
+   */
+  recompute?: boolean;
 }
 
 /** Result of forward. The caller owns (and disposes) every tensor in it. */
@@ -223,6 +230,10 @@ export class DeepseekModel {
     if (wantMtp && cache) {
       throw new LayersError('forward: MTP logits are computed on full sequences, not with a KV cache', { code: 'FORWARD_OPTIONS', context: { field: 'mtp' } });
     }
+    if (options.recompute && cache) {
+      throw new LayersError('forward: recompute is for training passes, not with a KV cache', { code: 'FORWARD_OPTIONS', context: { field: 'recompute' } });
+    }
+    const recompute = options.recompute ?? false;
     const counts: Int32Array[] = [];
     const layers: number[] = [];
     const out = tf.tidy(() => {
@@ -237,13 +248,13 @@ export class DeepseekModel {
         layers.push(r.layer);
       };
       for (let i = 0; i < this.blocks.length; i++) {
-        const result = this.blocks[i]!.forward({ h, rope, mask, startPos, cache: cache?.layers[i], impl });
+        const result = this.blocks[i]!.forward({ h, rope, mask, startPos, cache: cache?.layers[i], impl, recompute });
         h = result.h;
         collect(result.routing);
       }
       const hidden = rmsNorm({ x: h, weight: this.store.param('model.norm.weight'), eps: this.config.rmsNormEps }) as tf.Tensor3D;
       const logits = this.store.linear('lm_head.weight').apply(hidden) as tf.Tensor3D;
-      const mtpLogits = wantMtp ? this.mtpForward(tokens, hidden, impl, collect) : undefined;
+      const mtpLogits = wantMtp ? this.mtpForward(tokens, hidden, { impl, recompute }, collect) : undefined;
       return { logits, hidden: options.returnHidden ? hidden : undefined, routing, mtpLogits };
     });
     const result: ForwardOutput = { logits: out.logits };
@@ -269,7 +280,7 @@ export class DeepseekModel {
   private mtpForward(
     tokens: tf.Tensor2D,
     mainHidden: tf.Tensor3D,
-    impl: AttentionImpl,
+    { impl, recompute }: { impl: AttentionImpl; recompute: boolean },
     collect: (r: RoutingInfo | undefined) => void,
   ): tf.Tensor3D[] {
     const [b, s] = tokens.shape;
@@ -290,7 +301,7 @@ export class DeepseekModel {
       );
       const x = this.store.linear(`${p}.eh_proj.weight`).apply(joined) as tf.Tensor3D;
       const rope = ropeTables({ config: this.config, startPos: 0, length: len, frequencies: this.frequencies });
-      const result = this.mtpBlocks[k - 1]!.forward({ h: x, rope, mask: causalMask(0, len), startPos: 0, impl });
+      const result = this.mtpBlocks[k - 1]!.forward({ h: x, rope, mask: causalMask(0, len), startPos: 0, impl, recompute });
       collect(result.routing);
       const normed = rmsNorm({ x: result.h, weight: this.store.param(`${p}.shared_head.norm.weight`), eps });
       out.push(this.store.linear('lm_head.weight').apply(normed) as tf.Tensor3D);

@@ -1,7 +1,8 @@
 import { tf } from '@deepline/core';
 import type { DeepseekConfig } from './config.js';
 import { routeTokens } from './gate.js';
-import { mlpWeightShapes, swiGlu } from './mlp.js';
+import { mlpWeightShapes, swiGlu, swiGluWeightNames } from './mlp.js';
+import { recomputeSublayer } from './recompute.js';
 import type { WeightStore } from './weightStore.js';
 
 /** Routing decisions of one MoE layer for one forward pass (tokens flattened as row = b·S + s). */
@@ -50,7 +51,7 @@ export class MoeLayer {
   ) {}
 
   /** `x` `[B, S, D]` → `[B, S, D]` plus this layer's routing (tensors owned by the caller's tidy). */
-  forward(x: tf.Tensor3D): { y: tf.Tensor3D; routing: RoutingInfo } {
+  forward(x: tf.Tensor3D, options: MoeForwardOptions = {}): { y: tf.Tensor3D; routing: RoutingInfo } {
     const c = this.config;
     const [b, s, d] = x.shape;
     const n = b * s;
@@ -67,18 +68,30 @@ export class MoeLayer {
       const count = plan.counts[e]!;
       if (count === 0) continue;
       const rows = tf.slice(sortedInputs, [offset, 0], [count, d]);
-      outputs.push(swiGlu({ x: rows, store: this.store, prefix: `${this.prefix}.experts.${e}` }));
+      outputs.push(this.expert(rows, `${this.prefix}.experts.${e}`, options.recompute));
       offset += count;
     }
     const sortedOutputs = outputs.length === 1 ? outputs[0]! : tf.concat(outputs, 0);
     const perSlot = tf.reshape(tf.gather(sortedOutputs, tf.tensor1d(plan.inverse, 'int32')), [n, k, d]);
     let y = tf.sum(tf.mul(perSlot, tf.expandDims(gate.weights, 2)), 1);
-    if (c.nSharedExperts > 0) y = tf.add(y, swiGlu({ x: flat, store: this.store, prefix: `${this.prefix}.shared_experts` }));
+    if (c.nSharedExperts > 0) y = tf.add(y, this.expert(flat, `${this.prefix}.shared_experts`, options.recompute));
     return {
       y: tf.reshape(y, [b, s, d]) as tf.Tensor3D,
       routing: { layer: this.layer, scores: gate.scores, indices: gate.indices, weights: gate.weights, expertCounts: plan.counts },
     };
   }
+
+  private expert(x: tf.Tensor, prefix: string, recompute = false): tf.Tensor {
+    const mlp = (rows: tf.Tensor) => swiGlu({ x: rows, store: this.store, prefix });
+    if (!recompute) return mlp(x);
+    return recomputeSublayer({ fn: mlp, x, weights: this.store.trainableOf(swiGluWeightNames(prefix)) });
+  }
+}
+
+/** Options of MoeLayer.forward. */
+export interface MoeForwardOptions {
+  /** Recompute each expert MLP in backprop instead of keeping its activations (routing stays taped). */
+  recompute?: boolean;
 }
 
 /** Host-side routing table: (token, slot) pairs sorted by expert, and the way back. */

@@ -85,6 +85,23 @@ export class WeightStore {
     return sortByName(out);
   }
 
+  /** Trainable variables behind `names` (linears and params; buffers and frozen weights skipped), in order. */
+  trainableOf(names: string[]): tf.Variable[] {
+    const out: tf.Variable[] = [];
+    for (const name of names) {
+      const l = this.linears.get(name);
+      if (l) out.push(...l.trainableVariables());
+      const p = this.params.get(name);
+      if (p?.trainable) out.push(p);
+    }
+    return out;
+  }
+
+  /** Every weight name under `prefix` (e.g. `model.layers.0.self_attn` → its projections and norms). */
+  namesUnder(prefix: string): string[] {
+    return this.names().filter((name) => name.startsWith(`${prefix}.`));
+  }
+
   bufferEntries(): Map<string, tf.Variable> {
     return new Map(this.buffers);
   }
