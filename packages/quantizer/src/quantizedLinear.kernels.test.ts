@@ -38,4 +38,24 @@ describe('QuantizedLinear with the wasm kernels', () => {
       input.dispose();
     });
   }
+
+  for (const weight of [
+    quantizeInt8({ data, rows, cols }),
+    quantizeInt4({ data, rows, cols, groupSize: 32, symmetric: true }),
+    quantizeInt4({ data, rows, cols, groupSize: 128, symmetric: false }),
+  ]) {
+    it(`${weight.format}${weight.format === 'int4' ? ` g${weight.groupSize}` : ''}: decode-sized inputs take the SIMD GEMV kernel and match the dequantized weight`, () => {
+      const linear = new QuantizedLinear({ name: 'w', weight });
+      const dense = tf.tidy(() => tf.matMul(tf.tensor2d(x, [12, cols]), linear.weightMatrix(), false, true).dataSync());
+      for (const m of [1, 3, 6]) {
+        const y = tf.tidy(() => linear.apply(tf.tensor2d(x.subarray(0, m * cols), [m, cols])).dataSync());
+        expect(linear.lastPath, `m = ${m}`).toBe('kernel-gemv');
+        for (let i = 0; i < m * rows; i++) expect(y[i]).toBeCloseTo(dense[i]!, 4);
+      }
+      // Above gemvMaxRows (8) the dequantizing GEMM kernel takes over.
+      tf.tidy(() => linear.apply(tf.tensor2d(x, [12, cols])));
+      expect(linear.lastPath).toBe('kernel');
+      linear.dispose();
+    });
+  }
 });

@@ -10,9 +10,15 @@ export type ActivationQuant = 'none' | 'int8';
 
 /**
  * Kernel names `@deepline/kernels-wasm` registers for tfjs-wasm (same packing as ours:
- * int8 bytes / int4 nibbles low-first, row-major `[out, in]`, viewed as int32).
+ * int8 bytes / int4 nibbles low-first, row-major `[out, in]`, viewed as int32). The `*Gemv`
+ * kernels (same inputs) stream the packed bytes with SIMD for decode-sized inputs.
  */
-export const WASM_QUANT_KERNELS = { int8: 'DeeplineInt8MatMul', int4: 'DeeplineInt4MatMul' } as const;
+export const WASM_QUANT_KERNELS = {
+  int8: 'DeeplineInt8MatMul',
+  int4: 'DeeplineInt4MatMul',
+  int8Gemv: 'DeeplineInt8Gemv',
+  int4Gemv: 'DeeplineInt4Gemv',
+} as const;
 
 /** Options of QuantizedLinear. */
 export interface QuantizedLinearOptions {
@@ -29,11 +35,12 @@ export interface QuantizedLinearOptions {
 }
 
 /** Which code path the last apply used (for tests and reports). */
-export type QuantizedPath = 'kernel' | 'gemv' | 'dequantize-matmul';
+export type QuantizedPath = 'kernel' | 'kernel-gemv' | 'gemv' | 'dequantize-matmul';
 
 /**
  * A frozen Linear whose weight stays packed (int8 or int4 + scales/zeros). `apply` picks:
- * a GEMV over the packed codes for a few int4 rows (decode); the fused wasm kernel when
+ * for a few rows (decode) the wasm SIMD GEMV kernel when registered, else a JS GEMV over the
+ * packed codes for int4; the fused wasm kernel when
  * `@deepline/kernels-wasm` has registered it on the active wasm backend; a GEMV for a few
  * rows otherwise; else a just-in-time dequantized float32 copy that lives only for that one
  * matmul (prefill).
@@ -70,12 +77,14 @@ export class QuantizedLinear implements Linear {
     }
     const lead = x.shape.slice(0, -1);
     const m = lead.reduce((a, b) => a * b, 1);
-    // Measured on tfjs-wasm: for a few rows the table-driven int4 GEMV beats the fused kernel
-    // (which dequantizes whole panels); for int8 and for prefill-sized inputs the kernel wins.
+    // Measured on tfjs-wasm: for a few rows the SIMD GEMV kernel beats everything; without
+    // it the table-driven JS int4 GEMV beats the fused kernel (which dequantizes whole
+    // panels); for int8 and for prefill-sized inputs the fused kernel wins.
+    const gemvKernel = m <= this.gemvMaxRows ? this.gemvKernelName() : undefined;
     const preferGemv = this.weight.format === 'int4' && m <= this.gemvMaxRows;
-    const kernel = preferGemv ? undefined : this.kernelName();
+    const kernel = gemvKernel ?? (preferGemv ? undefined : this.kernelName());
     if (kernel && this.activation === 'none') {
-      this.lastPath = 'kernel';
+      this.lastPath = gemvKernel ? 'kernel-gemv' : 'kernel';
       return tf.tidy(() => tf.engine().runKernel(kernel, { x, ...this.kernelTensors() }, this.kernelAttrs()) as tf.Tensor);
     }
     let data = x.dataSync() as Float32Array;
@@ -120,6 +129,16 @@ export class QuantizedLinear implements Linear {
     const w = this.weight;
     const name = w.format === 'int8' ? WASM_QUANT_KERNELS.int8 : WASM_QUANT_KERNELS.int4;
     if (w.format === 'int8' ? w.cols % 4 !== 0 : w.cols % 8 !== 0) return undefined;
+    return tf.getKernel(name, 'wasm') ? name : undefined;
+  }
+
+  /** The SIMD GEMV kernel's name when registered and the weight fits its blocking. */
+  private gemvKernelName(): string | undefined {
+    if (!this.useKernels || tf.getBackend() !== 'wasm') return undefined;
+    const w = this.weight;
+    // 16 packed bytes per SIMD step: int8 needs in % 16, int4 whole 32-weight steps per group.
+    if (w.format === 'int8' ? w.cols % 16 !== 0 : w.groupSize % 32 !== 0) return undefined;
+    const name = w.format === 'int8' ? WASM_QUANT_KERNELS.int8Gemv : WASM_QUANT_KERNELS.int4Gemv;
     return tf.getKernel(name, 'wasm') ? name : undefined;
   }
 
