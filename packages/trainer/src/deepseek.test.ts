@@ -73,4 +73,48 @@ describe('training @deepline/layers DeepseekModel', () => {
       await removeDir(dir);
     }
   }, 60_000);
+
+  it('trains with recompute: the same loss trajectory and weights as without it (cpu)', async () => {
+    await initBackend({ backend: 'cpu' });
+    const train = async (recompute: boolean) => {
+      const model = DeepseekModel.create(config, { seed: 5, initStd: 0.05 });
+      const trainer = new Trainer({
+        model: deepseekTrainable(model),
+        data: cyclicSource({ vocabSize: 32, seqLen: 9, count: 4, batchSize: 2 }),
+        schedule: { kind: 'constant', lr: 0.01 },
+        maxSteps: 3,
+        moe: { balanceAlpha: 0.001, biasGamma: 0.001 },
+        recompute,
+        progress: false,
+      });
+      const steps = [];
+      for (let i = 0; i < 3; i++) steps.push((await trainer.trainStep())!);
+      const weights = new Map([...model.namedWeights()].map(([n, v]) => [n, v.dataSync() as Float32Array]));
+      model.dispose();
+      return { steps, weights };
+    };
+    const plain = await train(false);
+    const recomputed = await train(true);
+    for (const [i, p] of plain.steps.entries()) {
+      const r = recomputed.steps[i]!;
+      expect(p.skipped).toBe(false);
+      expect(p.mtpLoss).toBeGreaterThan(0);
+      expect(p.balanceLoss).toBeGreaterThan(0);
+      expect({ loss: r.loss, lm: r.lmLoss, mtp: r.mtpLoss, balance: r.balanceLoss, load: r.expertLoad }).toEqual({
+        loss: p.loss,
+        lm: p.lmLoss,
+        mtp: p.mtpLoss,
+        balance: p.balanceLoss,
+        load: p.expertLoad,
+      });
+      expect(r.gradNorm).toBeCloseTo(p.gradNorm, 5);
+    }
+    expect(plain.steps.at(-1)!.lmLoss).toBeLessThan(plain.steps[0]!.lmLoss);
+    for (const [name, w] of plain.weights) {
+      const v = recomputed.weights.get(name)!;
+      let diff = 0;
+      for (let i = 0; i < w.length; i++) diff = Math.max(diff, Math.abs(w[i]! - v[i]!));
+      expect(diff, name).toBeLessThan(1e-6);
+    }
+  }, 60_000);
 });

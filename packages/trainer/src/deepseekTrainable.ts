@@ -1,12 +1,12 @@
 import type { DeepseekModel } from '@deepline/layers';
 import type { RoutingRecord } from './balance.js';
-import { TrainerError } from './errors.js';
 import type { TrainableModel, TrainForwardOptions, TrainForwardOutput } from './model.js';
 
 /**
  * Adapts @deepline/layers' DeepseekModel to the trainer: its trainable weights plus the
  * gate correction biases (non-trainable, updated by the bias rule), a training forward
- * that returns MTP logits and per-MoE-layer routing (MTP blocks included), and `save`
+ * that returns MTP logits and per-MoE-layer routing (MTP blocks included) and honours
+ * `recompute` (per-sublayer activation recomputation in the layers package), and `save`
  * writing the HF directory `DeepseekModel.load` reads.
  */
 export function deepseekTrainable(model: DeepseekModel): TrainableModel {
@@ -15,19 +15,11 @@ export function deepseekTrainable(model: DeepseekModel): TrainableModel {
   return {
     namedWeights: () => weights,
     forward(tokens, options: TrainForwardOptions): TrainForwardOutput {
-      if (options.recompute) {
-        throw new TrainerError(
-          'recompute: DeepseekModel.forward has no activation-recomputation hook yet; set recompute: false',
-          {
-            code: 'RECOMPUTE_UNSUPPORTED',
-            context: { field: 'recompute' },
-          },
-        );
-      }
       const out = model.forward(tokens, {
         training: options.training,
         collectRouting: options.collectRouting,
         mtp: options.mtp,
+        recompute: options.recompute,
       });
       const result: TrainForwardOutput = { logits: out.logits };
       if (out.mtpLogits) result.mtpLogits = out.mtpLogits;
