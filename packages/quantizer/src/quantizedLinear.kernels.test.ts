@@ -4,6 +4,7 @@ import { initBackend, tf } from '@deepline/core';
 import { registerWasmKernels } from '@deepline/kernels-wasm';
 import { seededFloats } from '@deepline/test-helpers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { dequantize } from './dequantize.js';
 import { QuantizedLinear } from './quantizedLinear.js';
 import { quantizeInt4, quantizeInt8 } from './rtn.js';
 
@@ -52,6 +53,11 @@ describe('QuantizedLinear with the wasm kernels', () => {
         expect(linear.lastPath, `m = ${m}`).toBe('kernel-gemv');
         for (let i = 0; i < m * rows; i++) expect(y[i]).toBeCloseTo(dense[i]!, 4);
       }
+      // The weight matrix comes from the wasm dequantize kernel; equal to the JS dequantizer.
+      const viaKernel = tf.tidy(() => linear.weightMatrix().dataSync());
+      const js = dequantize(weight);
+      expect(viaKernel.length).toBe(js.length);
+      for (let i = 0; i < js.length; i++) expect(viaKernel[i]).toBeCloseTo(js[i]!, 6);
       // Above gemvMaxRows (8) the dequantizing GEMM kernel takes over.
       tf.tidy(() => linear.apply(tf.tensor2d(x, [12, cols])));
       expect(linear.lastPath).toBe('kernel');

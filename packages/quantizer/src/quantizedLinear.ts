@@ -11,13 +11,16 @@ export type ActivationQuant = 'none' | 'int8';
 /**
  * Kernel names `@deepline/kernels-wasm` registers for tfjs-wasm (same packing as ours:
  * int8 bytes / int4 nibbles low-first, row-major `[out, in]`, viewed as int32). The `*Gemv`
- * kernels (same inputs) stream the packed bytes with SIMD for decode-sized inputs.
+ * kernels (same inputs) stream the packed bytes with SIMD for decode-sized inputs; the
+ * `*Dequantize` kernels (weight inputs only) return the float32 weight.
  */
 export const WASM_QUANT_KERNELS = {
   int8: 'DeeplineInt8MatMul',
   int4: 'DeeplineInt4MatMul',
   int8Gemv: 'DeeplineInt8Gemv',
   int4Gemv: 'DeeplineInt4Gemv',
+  int8Dequantize: 'DeeplineInt8Dequantize',
+  int4Dequantize: 'DeeplineInt4Dequantize',
 } as const;
 
 /** Options of QuantizedLinear. */
@@ -80,7 +83,7 @@ export class QuantizedLinear implements Linear {
     // Measured on tfjs-wasm: for a few rows the SIMD GEMV kernel beats everything; without
     // it the table-driven JS int4 GEMV beats the fused kernel (which dequantizes whole
     // panels); for int8 and for prefill-sized inputs the fused kernel wins.
-    const gemvKernel = m <= this.gemvMaxRows ? this.gemvKernelName() : undefined;
+    const gemvKernel = m <= this.gemvMaxRows ? this.simdKernelName('gemv') : undefined;
     const preferGemv = this.weight.format === 'int4' && m <= this.gemvMaxRows;
     const kernel = gemvKernel ?? (preferGemv ? undefined : this.kernelName());
     if (kernel && this.activation === 'none') {
@@ -112,6 +115,9 @@ export class QuantizedLinear implements Linear {
   }
 
   weightMatrix(): tf.Tensor2D {
+    // MLA's absorbed decode path asks for kv_b's matrix every step: dequantize on the heap.
+    const kernel = this.simdKernelName('dequantize');
+    if (kernel) return tf.engine().runKernel(kernel, this.kernelTensors(), this.kernelAttrs()) as tf.Tensor2D;
     return tf.tensor2d(dequantize(this.weight), [this.outFeatures, this.inFeatures]);
   }
 
@@ -132,13 +138,14 @@ export class QuantizedLinear implements Linear {
     return tf.getKernel(name, 'wasm') ? name : undefined;
   }
 
-  /** The SIMD GEMV kernel's name when registered and the weight fits its blocking. */
-  private gemvKernelName(): string | undefined {
+  /** The SIMD GEMV / dequantize kernel's name when registered and the weight fits its blocking. */
+  private simdKernelName(kind: 'gemv' | 'dequantize'): string | undefined {
     if (!this.useKernels || tf.getBackend() !== 'wasm') return undefined;
     const w = this.weight;
     // 16 packed bytes per SIMD step: int8 needs in % 16, int4 whole 32-weight steps per group.
     if (w.format === 'int8' ? w.cols % 16 !== 0 : w.groupSize % 32 !== 0) return undefined;
-    const name = w.format === 'int8' ? WASM_QUANT_KERNELS.int8Gemv : WASM_QUANT_KERNELS.int4Gemv;
+    const names = kind === 'gemv' ? [WASM_QUANT_KERNELS.int8Gemv, WASM_QUANT_KERNELS.int4Gemv] : [WASM_QUANT_KERNELS.int8Dequantize, WASM_QUANT_KERNELS.int4Dequantize];
+    const name = w.format === 'int8' ? names[0]! : names[1]!;
     return tf.getKernel(name, 'wasm') ? name : undefined;
   }
 

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { attention } from '../ops/attention.js';
 import { QUANT_KERNEL } from '../kernels/quantKernels.js';
 import { crossEntropy } from '../ops/crossEntropy.js';
-import { int4MatMul, int8MatMul } from '../ops/quantMatMul.js';
+import { dequantizeInt4, dequantizeInt8, int4MatMul, int8MatMul } from '../ops/quantMatMul.js';
 import { segmentSum } from '../ops/segmentSum.js';
 import { applyRope } from '../ops/rope.js';
 import { rmsNorm } from '../ops/rmsNorm.js';
@@ -226,6 +226,35 @@ describe('quantized GEMV (packed bytes, M ≤ 4) vs dequantize-then-matMul on cp
       });
     });
   }
+
+  it('dequantize kernels (int4 g32/g128 asymmetric, int8) equal the JS dequantizers', async () => {
+    for (const [outF, inF, group] of [
+      [7, 256, 32],
+      [3, 384, 128],
+    ] as [number, number, number][]) {
+      const groups = outF * (inF / group);
+      const zeros: CaseInput = { shape: [outF, inF / group], data: Float32Array.from({ length: groups }, () => next(16)) };
+      const inputs: CaseInput[] = [
+        { shape: [outF, inF / 8], data: byteData((outF * inF) / 2, 3 * inF + outF), dtype: 'int32' },
+        { shape: [outF, inF / group], data: Float32Array.from({ length: groups }, () => 0.001 + next(1000) / 20000) },
+        zeros,
+      ];
+      await run(inputs, ([packed, scales, z]) =>
+        tf.getBackend() === 'wasm'
+          ? (tf.engine().runKernel(QUANT_KERNEL.int4Dequantize, { packed: packed!, scales: scales!, zeros: z! }, { groupSize: group }) as tf.Tensor)
+          : dequantizeInt4({ packed: packed!, scales: scales!, zeros: z!, groupSize: group }),
+      );
+    }
+    const inputs: CaseInput[] = [
+      { shape: [5, 48 / 4], data: byteData(5 * 48, 99), dtype: 'int32' },
+      { shape: [5], data: Float32Array.from({ length: 5 }, () => 0.001 + next(1000) / 20000) },
+    ];
+    await run(inputs, ([qweight, scales]) =>
+      tf.getBackend() === 'wasm'
+        ? (tf.engine().runKernel(QUANT_KERNEL.int8Dequantize, { qweight: qweight!, scales: scales! }) as tf.Tensor)
+        : dequantizeInt8({ qweight: qweight!, scales: scales! }),
+    );
+  });
 
   for (const [m, outF, inF] of [
     [1, 33, 32],

@@ -212,6 +212,73 @@ function int8Gemv(m: number): string {
       (br_if $rows (i32.lt_u (local.get $o) (local.get $n)))))`;
 }
 
+/**
+ * Dequantizers writing W [n, k] float32: int4 re-interleaves the low / high nibbles of 16
+ * bytes into column order with two shuffles, then W = code · s − zero · s per group.
+ */
+function dequantize(): string {
+  const inOrder = (first: number) => range(16).map((j) => (j % 2 === 0 ? first + j / 2 : 16 + first + (j - 1) / 2)).join(' ');
+  const int4Stores = [0, 1]
+    .flatMap((v) =>
+      range(4).map(
+        (i) => `(v128.store offset=${(v * 16 + 4 * i) * 4} (local.get $out) (f32x4.sub (f32x4.mul (f32x4.convert_i32x4_u
+            (i8x16.swizzle (local.get $n${v}) (v128.const i8x16 ${byteToLaneMask(i)}))) (local.get $s)) (local.get $sz)))`,
+      ),
+    )
+    .join('\n          ');
+  const int8Widen = [
+    '(i32x4.extend_low_i16x8_s (local.get $h0))',
+    '(i32x4.extend_high_i16x8_s (local.get $h0))',
+    '(i32x4.extend_low_i16x8_s (local.get $h1))',
+    '(i32x4.extend_high_i16x8_s (local.get $h1))',
+  ];
+  const int8Stores = int8Widen
+    .map((expr, i) => `(v128.store offset=${16 * i} (local.get $out) (f32x4.mul (f32x4.convert_i32x4_s ${expr}) (local.get $s)))`)
+    .join('\n        ');
+  return `
+  (func $dequantInt4 (export "dequantInt4") (param $q i32) (param $scales i32) (param $zeros i32) (param $group i32)
+    (param $out i32) (param $n i32) (param $k i32)
+    (local $end i32) (local $pe i32) (local $b v128) (local $lo v128) (local $hi v128) (local $n0 v128) (local $n1 v128)
+    (local $s v128) (local $sz v128)
+    (local.set $end (i32.add (local.get $q) (i32.shr_u (i32.mul (local.get $n) (local.get $k)) (i32.const 1))))
+    (loop $groups
+      (local.set $s (f32x4.splat (f32.load (local.get $scales))))
+      (local.set $sz (f32x4.mul (local.get $s) (f32x4.splat (f32.load (local.get $zeros)))))
+      (local.set $pe (i32.add (local.get $q) (i32.shr_u (local.get $group) (i32.const 1))))
+      (loop $blocks
+        (local.set $b (v128.load (local.get $q)))
+        (local.set $lo (v128.and (local.get $b) (v128.const i8x16 ${range(16)
+          .map(() => 15)
+          .join(' ')})))
+        (local.set $hi (i8x16.shr_u (local.get $b) (i32.const 4)))
+        (local.set $n0 (i8x16.shuffle ${inOrder(0)} (local.get $lo) (local.get $hi)))
+        (local.set $n1 (i8x16.shuffle ${inOrder(8)} (local.get $lo) (local.get $hi)))
+          ${int4Stores}
+        (local.set $q (i32.add (local.get $q) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 128)))
+        (br_if $blocks (i32.lt_u (local.get $q) (local.get $pe))))
+      (local.set $scales (i32.add (local.get $scales) (i32.const 4)))
+      (local.set $zeros (i32.add (local.get $zeros) (i32.const 4)))
+      (br_if $groups (i32.lt_u (local.get $q) (local.get $end)))))
+  (func $dequantInt8 (export "dequantInt8") (param $q i32) (param $scales i32) (param $out i32) (param $n i32) (param $k i32)
+    (local $o i32) (local $pe i32) (local $b v128) (local $h0 v128) (local $h1 v128) (local $s v128)
+    (local.set $o (i32.const 0))
+    (loop $rows
+      (local.set $s (f32x4.splat (f32.load (local.get $scales))))
+      (local.set $pe (i32.add (local.get $q) (local.get $k)))
+      (loop $blocks
+        (local.set $b (v128.load (local.get $q)))
+        (local.set $h0 (i16x8.extend_low_i8x16_s (local.get $b)))
+        (local.set $h1 (i16x8.extend_high_i8x16_s (local.get $b)))
+        ${int8Stores}
+        (local.set $q (i32.add (local.get $q) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 64)))
+        (br_if $blocks (i32.lt_u (local.get $q) (local.get $pe))))
+      (local.set $scales (i32.add (local.get $scales) (i32.const 4)))
+      (local.set $o (i32.add (local.get $o) (i32.const 1)))
+      (br_if $rows (i32.lt_u (local.get $o) (local.get $n)))))`;
+}
+
 const dispatch = (prefix: string, args: string) =>
   range(GEMV_MAX_ROWS)
     .map((i) => `(if (i32.eq (local.get $m) (i32.const ${i + 1})) (then (call $${prefix}M${i + 1} ${args}) return))`)
@@ -222,6 +289,8 @@ const dispatch = (prefix: string, args: string) =>
  * contiguous, 1 ≤ m ≤ 4, `work` ≥ {@link gemvWorkspaceBytes}):
  * - `gemvInt4(x, q, scales, zeros, group, y, m, n, k, work)`: group % 32 == 0, k % group == 0.
  * - `gemvInt8(x, q, scales, y, m, n, k, work)`: k % 16 == 0.
+ * - `dequantInt4(q, scales, zeros, group, out, n, k)` and `dequantInt8(q, scales, out, n, k)`:
+ *   W [n, k] float32, same constraints.
  */
 export function gemvWat(): string {
   const rows = range(GEMV_MAX_ROWS).map((i) => i + 1);
@@ -229,6 +298,7 @@ export function gemvWat(): string {
 ${int8Prepass()}
 ${rows.map(int4Gemv).join('\n')}
 ${rows.map(int8Gemv).join('\n')}
+${dequantize()}
   (func $gemvInt4 (export "gemvInt4") (param $x i32) (param $q i32) (param $scales i32) (param $zeros i32) (param $group i32)
     (param $y i32) (param $m i32) (param $n i32) (param $k i32) (param $work i32)
     (local $xs i32)

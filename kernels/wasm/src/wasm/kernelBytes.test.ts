@@ -49,7 +49,7 @@ describe('embedded kernel module', () => {
     const module = new WasmApi.Module(Buffer.from(KERNEL_WASM_BASE64, 'base64'));
     expect(api.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
     const exports = api.exports(module).map((e) => e.name);
-    for (const name of ['gemm', 'gemmInt8', 'gemmInt4', 'gemvInt8', 'gemvInt4', 'rmsNormForward', 'softmaxRows', 'segmentSum', 'rope']) expect(exports).toContain(name);
+    for (const name of ['gemm', 'gemmInt8', 'gemmInt4', 'gemvInt8', 'gemvInt4', 'dequantInt8', 'dequantInt4', 'rmsNormForward', 'softmaxRows', 'segmentSum', 'rope']) expect(exports).toContain(name);
     // No data section (id 11): instantiating cannot overwrite tfjs' heap.
     expect(sectionIds(Buffer.from(KERNEL_WASM_BASE64, 'base64'))).not.toContain(11);
   });

@@ -23,6 +23,8 @@ export interface KernelExports {
   ): void;
   gemvInt8(x: number, q: number, scales: number, y: number, m: number, n: number, k: number, work: number): void;
   gemvInt4(x: number, q: number, scales: number, zeros: number, group: number, y: number, m: number, n: number, k: number, work: number): void;
+  dequantInt8(q: number, scales: number, out: number, n: number, k: number): void;
+  dequantInt4(q: number, scales: number, zeros: number, group: number, out: number, n: number, k: number): void;
   [name: string]: (...args: number[]) => unknown;
 }
 
