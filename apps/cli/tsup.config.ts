@@ -1,21 +1,14 @@
 import { defineConfig } from 'tsup';
+import { tsupBase } from '../../tooling/tsconfig/tsup.base.mjs';
 
 export default defineConfig([
+  tsupBase,
   {
-    entry: ['src/index.ts'],
-    format: ['esm', 'cjs'],
-    dts: true,
-    clean: true,
-    sourcemap: true,
-    shims: true,
-    target: 'node20',
-  },
-  {
+    ...tsupBase,
     entry: ['src/bin.ts'],
     format: ['esm'],
-    sourcemap: true,
-    shims: true,
-    target: 'node20',
+    dts: false,
+    clean: false,
     banner: { js: '#!/usr/bin/env node' },
   },
 ]);

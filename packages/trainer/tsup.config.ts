@@ -1,11 +1,4 @@
 import { defineConfig } from 'tsup';
+import { tsupBase } from '../../tooling/tsconfig/tsup.base.mjs';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  shims: true,
-  target: 'node20',
-});
+export default defineConfig(tsupBase);
