@@ -24,6 +24,14 @@ function byteToLaneMask(i: number): string {
     .join(' ');
 }
 
+/** Bytes → i32 lanes 4i..4i+3 of a u8x16 already widened to two u16x8 halves (`half16`). */
+const widenU = (half16: string, i: number) => `(i32x4.extend_${i % 2 === 0 ? 'low' : 'high'}_i16x8_u (local.get ${half16}))`;
+
+/** The nibble mask, set once per call (V8 does not hoist vector constants out of loops). */
+const MASK_INIT = `(local.set $mask (v128.const i8x16 ${range(16)
+  .map(() => 15)
+  .join(' ')}))`;
+
 const hsum = (v: string) =>
   `(f32.add (f32.add (f32x4.extract_lane 0 ${v}) (f32x4.extract_lane 1 ${v})) (f32.add (f32x4.extract_lane 2 ${v}) (f32x4.extract_lane 3 ${v})))`;
 
@@ -35,11 +43,13 @@ const hsum = (v: string) =>
 function int4Prepass(): string {
   return `
   (func $gemvInt4Prepass (param $x i32) (param $m i32) (param $k i32) (param $group i32) (param $xi i32) (param $xs i32)
-    (local $t i32) (local $i i32) (local $j i32) (local $v f32) (local $sum f32) 
+    (local $t i32) (local $i i32) (local $j i32) (local $v f32) (local $sum f32) (local $left i32) (local $ps i32)
     (local.set $t (i32.const 0))
     (loop $tokens
       (local.set $i (i32.const 0))
       (local.set $sum (f32.const 0))
+      (local.set $left (local.get $group))
+      (local.set $ps (i32.add (local.get $xs) (i32.shl (local.get $t) (i32.const 2))))
       (loop $cols
         (local.set $v (f32.load (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $k)) (local.get $i)) (i32.const 2)))))
         (local.set $j (i32.and (local.get $i) (i32.const 31)))
@@ -50,10 +60,12 @@ function int4Prepass(): string {
           (local.get $v))
         (local.set $sum (f32.add (local.get $sum) (local.get $v)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (if (i32.eqz (i32.rem_u (local.get $i) (local.get $group)))
+        (local.set $left (i32.sub (local.get $left) (i32.const 1)))
+        (if (i32.eqz (local.get $left))
           (then
-            (f32.store (i32.add (local.get $xs) (i32.shl (i32.add (local.get $t) (i32.mul (local.get $m)
-              (i32.sub (i32.div_u (local.get $i) (local.get $group)) (i32.const 1)))) (i32.const 2))) (local.get $sum))
+            (f32.store (local.get $ps) (local.get $sum))
+            (local.set $ps (i32.add (local.get $ps) (i32.shl (local.get $m) (i32.const 2))))
+            (local.set $left (local.get $group))
             (local.set $sum (f32.const 0))))
         (br_if $cols (i32.lt_u (local.get $i) (local.get $k))))
       (local.set $t (i32.add (local.get $t) (i32.const 1)))
@@ -87,29 +99,30 @@ function int8Prepass(): string {
  */
 function int4Gemv(m: number): string {
   const tokens = range(m);
-  // Two dot accumulators per token (low and high nibbles) halve the add dependency chain;
-  // at 3–4 tokens there are not enough registers, so one.
-  const split = m <= 2;
-  const dotHi = (t: number) => (split ? `$dh${t}` : `$dl${t}`);
-  const locals = [
-    ...tokens.flatMap((t) => [`(local $acc${t} v128)`, `(local $dl${t} v128)`, `(local $corr${t} f32)`, ...(split ? [`(local $dh${t} v128)`] : [])]),
-  ].join(' ');
+  // Products are summed in pairs before they reach the two per-token dot accumulators (low
+  // and high nibbles), so each accumulator's add chain is 2 long per 16 bytes, not 8.
+  const locals = tokens.flatMap((t) => [`(local $acc${t} v128)`, `(local $dl${t} v128)`, `(local $dh${t} v128)`, `(local $corr${t} f32)`]).join(' ');
+  // Codes are 0..15, so the signed conversion is exact — and one instruction on x64, where
+  // V8 expands f32x4.convert_i32x4_u into a multi-instruction sequence (measured 1.8× slower).
+  const weight = (half: 'lo' | 'hi', i: number) => `(f32x4.convert_i32x4_s ${widenU(`$${half}16${i >> 1}`, i)})`;
+  const xAt = (t: number, half: 'lo' | 'hi', i: number) => `(v128.load offset=${(t * 32 + (half === 'hi' ? 16 : 0) + 4 * i) * 4} (local.get $px))`;
   const nibbles = (half: 'lo' | 'hi') =>
-    range(4)
+    [0, 2]
       .map((i) => {
-        const xOff = (t: number) => (t * 32 + (half === 'hi' ? 16 : 0) + 4 * i) * 4;
-        const acc = (t: number) => (half === 'hi' ? dotHi(t) : `$dl${t}`);
+        const acc = half === 'hi' ? '$dh' : '$dl';
         return [
-          `(local.set $w (f32x4.convert_i32x4_u (i8x16.swizzle (local.get $${half}) (v128.const i8x16 ${byteToLaneMask(i)}))))`,
+          `(local.set $w ${weight(half, i)})`,
+          `(local.set $w2 ${weight(half, i + 1)})`,
           ...tokens.map(
-            (t) => `(local.set ${acc(t)} (f32x4.add (local.get ${acc(t)}) (f32x4.mul (local.get $w) (v128.load offset=${xOff(t)} (local.get $px)))))`,
+            (t) =>
+              `(local.set ${acc}${t} (f32x4.add (local.get ${acc}${t}) (f32x4.add (f32x4.mul (local.get $w) ${xAt(t, half, i)}) (f32x4.mul (local.get $w2) ${xAt(t, half, i + 1)}))))`,
           ),
         ].join('\n            ');
       })
       .join('\n            ');
   const perGroup = tokens
     .map((t) => {
-      const dot = split ? `(f32x4.add (local.get $dl${t}) (local.get $dh${t}))` : `(local.get $dl${t})`;
+      const dot = `(f32x4.add (local.get $dl${t}) (local.get $dh${t}))`;
       return `(local.set $acc${t} (f32x4.add (local.get $acc${t}) (f32x4.mul (f32x4.splat (local.get $s)) ${dot})))
           (local.set $corr${t} (f32.add (local.get $corr${t}) (f32.mul (local.get $sz)
             (f32.load offset=${t * 4} (i32.add (local.get $xs) (i32.shl (i32.mul (local.get $g) (i32.const ${m})) (i32.const 2)))))))`;
@@ -119,7 +132,9 @@ function int4Gemv(m: number): string {
   (func $gemvInt4M${m} (param $xi i32) (param $xs i32) (param $q i32) (param $scales i32) (param $zeros i32) (param $group i32)
     (param $y i32) (param $n i32) (param $k i32)
     ${locals} (local $o i32) (local $g i32) (local $groups i32) (local $pe i32) (local $px i32)
-    (local $b v128) (local $lo v128) (local $hi v128) (local $w v128) (local $s f32) (local $sz f32)
+    (local $b v128) (local $lo v128) (local $hi v128) (local $w v128) (local $w2 v128) (local $s f32) (local $sz f32) (local $mask v128)
+    (local $lo160 v128) (local $lo161 v128) (local $hi160 v128) (local $hi161 v128)
+    ${MASK_INIT}
     (local.set $groups (i32.div_u (local.get $k) (local.get $group)))
     (local.set $o (i32.const 0))
     (loop $rows
@@ -127,14 +142,16 @@ function int4Gemv(m: number): string {
       (local.set $px (local.get $xi))
       (local.set $g (i32.const 0))
       (loop $groupLoop
-        ${tokens.map((t) => `(local.set $dl${t} (v128.const i32x4 0 0 0 0))${split ? ` (local.set $dh${t} (v128.const i32x4 0 0 0 0))` : ''}`).join('\n        ')}
+        ${tokens.map((t) => `(local.set $dl${t} (v128.const i32x4 0 0 0 0)) (local.set $dh${t} (v128.const i32x4 0 0 0 0))`).join('\n        ')}
         (local.set $pe (i32.add (local.get $q) (i32.shr_u (local.get $group) (i32.const 1))))
         (loop $blocks
           (local.set $b (v128.load (local.get $q)))
-          (local.set $lo (v128.and (local.get $b) (v128.const i8x16 ${range(16)
-            .map(() => 15)
-            .join(' ')})))
-          (local.set $hi (i8x16.shr_u (local.get $b) (i32.const 4)))
+          (local.set $lo (v128.and (local.get $b) (local.get $mask)))
+          (local.set $hi (v128.and (i16x8.shr_u (local.get $b) (i32.const 4)) (local.get $mask)))
+          (local.set $lo160 (i16x8.extend_low_i8x16_u (local.get $lo)))
+          (local.set $lo161 (i16x8.extend_high_i8x16_u (local.get $lo)))
+          (local.set $hi160 (i16x8.extend_low_i8x16_u (local.get $hi)))
+          (local.set $hi161 (i16x8.extend_high_i8x16_u (local.get $hi)))
             ${nibbles('lo')}
             ${nibbles('hi')}
           (local.set $q (i32.add (local.get $q) (i32.const 16)))
@@ -221,7 +238,7 @@ function dequantize(): string {
   const int4Stores = [0, 1]
     .flatMap((v) =>
       range(4).map(
-        (i) => `(v128.store offset=${(v * 16 + 4 * i) * 4} (local.get $out) (f32x4.sub (f32x4.mul (f32x4.convert_i32x4_u
+        (i) => `(v128.store offset=${(v * 16 + 4 * i) * 4} (local.get $out) (f32x4.sub (f32x4.mul (f32x4.convert_i32x4_s
             (i8x16.swizzle (local.get $n${v}) (v128.const i8x16 ${byteToLaneMask(i)}))) (local.get $s)) (local.get $sz)))`,
       ),
     )
@@ -239,7 +256,8 @@ function dequantize(): string {
   (func $dequantInt4 (export "dequantInt4") (param $q i32) (param $scales i32) (param $zeros i32) (param $group i32)
     (param $out i32) (param $n i32) (param $k i32)
     (local $end i32) (local $pe i32) (local $b v128) (local $lo v128) (local $hi v128) (local $n0 v128) (local $n1 v128)
-    (local $s v128) (local $sz v128)
+    (local $s v128) (local $sz v128) (local $mask v128)
+    ${MASK_INIT}
     (local.set $end (i32.add (local.get $q) (i32.shr_u (i32.mul (local.get $n) (local.get $k)) (i32.const 1))))
     (loop $groups
       (local.set $s (f32x4.splat (f32.load (local.get $scales))))
@@ -247,10 +265,8 @@ function dequantize(): string {
       (local.set $pe (i32.add (local.get $q) (i32.shr_u (local.get $group) (i32.const 1))))
       (loop $blocks
         (local.set $b (v128.load (local.get $q)))
-        (local.set $lo (v128.and (local.get $b) (v128.const i8x16 ${range(16)
-          .map(() => 15)
-          .join(' ')})))
-        (local.set $hi (i8x16.shr_u (local.get $b) (i32.const 4)))
+        (local.set $lo (v128.and (local.get $b) (local.get $mask)))
+        (local.set $hi (v128.and (i16x8.shr_u (local.get $b) (i32.const 4)) (local.get $mask)))
         (local.set $n0 (i8x16.shuffle ${inOrder(0)} (local.get $lo) (local.get $hi)))
         (local.set $n1 (i8x16.shuffle ${inOrder(8)} (local.get $lo) (local.get $hi)))
           ${int4Stores}
