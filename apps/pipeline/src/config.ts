@@ -54,17 +54,17 @@ export const pipelineConfigSchema = z
       .prefault({}),
     train: z
       .strictObject({
-        steps: z.number().int().positive().default(300),
+        steps: z.number().int().positive().default(800),
         batchSize: z.number().int().positive().default(8),
         seqLen: z.number().int().min(8).default(128),
         peakLr: z.number().positive().default(3e-3),
         minLr: z.number().min(0).default(3e-4),
-        warmupSteps: z.number().int().min(0).default(20),
+        warmupSteps: z.number().int().min(0).default(40),
         weightDecay: z.number().min(0).default(0.1),
         clipNorm: z.number().min(0).default(1),
-        evalEvery: z.number().int().positive().default(50),
+        evalEvery: z.number().int().positive().default(100),
         evalBatches: z.number().int().positive().default(4),
-        checkpointEvery: z.number().int().positive().default(50),
+        checkpointEvery: z.number().int().positive().default(100),
       })
       .prefault({}),
     evaluate: z

@@ -27,7 +27,7 @@ export function formatSummary(input: SummaryInput): string {
     ['data', `${data.documents_in} documents read, ${data.documents_kept} kept, ${data.documents_dropped} dropped, ${data.corrupt_records} corrupt`],
     ['tokenizer', `vocab ${tok.vocab_size}, ${fmt(tok.heldout_bytes_per_token)} bytes/token held out`],
     ['model', `${fmt(train.params_total, 0)} parameters, ${fmt(train.params_activated, 0)} activated per token`],
-    ['training', `${train.steps} steps, ${fmt(train.tokens_per_second, 0)} tokens/s, final loss ${fmt(train.final_loss, 3)}, best val loss ${fmt(train.best_val_loss, 3)} (ppl ${fmt(train.best_val_perplexity)})`],
+    ['training', `${train.steps} steps, ${fmt(train.tokens_per_second, 0)} tokens/s, final train loss ${fmt(train.final_loss, 3)} (LM + MTP), best val loss ${fmt(train.best_val_loss, 3)} (ppl ${fmt(train.best_val_perplexity)})`],
     ['evaluation', `test perplexity ${fmt(evaluation.test_perplexity)}, decode ${fmt(evaluation.decode_tokens_per_second, 1)} tokens/s`],
     ...quant.map((q): [string, string] => [
       `  ${q.scheme}`,

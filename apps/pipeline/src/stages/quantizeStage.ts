@@ -48,7 +48,11 @@ export const quantizeStage: Stage<PipelineConfig> = {
       const memory = await measurePeakMemory(model, () => perplexity({ model, tokens: tokens.slice(0, config.train.seqLen + 1), window: config.train.seqLen }));
       const prompts = config.evaluate.prompts.slice(0, 1);
       sampleGenerations(model, tokenizer, prompts, config.evaluate.maxNewTokens); // warm-up: first calls compile and allocate
-      const { decodeTokensPerSecond } = sampleGenerations(model, tokenizer, prompts, config.evaluate.maxNewTokens);
+      // Best of three: decode speed on a shared machine is noisy, and every scheme gets the same treatment.
+      let decodeTokensPerSecond = 0;
+      for (let i = 0; i < 3; i++) {
+        decodeTokensPerSecond = Math.max(decodeTokensPerSecond, sampleGenerations(model, tokenizer, prompts, config.evaluate.maxNewTokens).decodeTokensPerSecond);
+      }
       return { ppl, peakBytes: memory.peakBytes, decodeTokensPerSecond };
     };
     const fp32 = await DeepseekModel.load(modelDir);
