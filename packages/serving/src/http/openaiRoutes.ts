@@ -130,6 +130,53 @@ function timeoutError(ctx: RouteContext): ServingError {
   });
 }
 
+interface StreamChoicesOptions {
+  ctx: RouteContext;
+  res: ServerResponse;
+  life: ReturnType<typeof requestLifetime>;
+  requests: GenerationRequest[];
+  prompts: number[][];
+  id: string;
+  created: number;
+  model: string;
+  object: 'text_completion' | 'chat.completion.chunk';
+  includeUsage: boolean;
+  /** Chunks sent before the first token (echoed prompts, the assistant role). */
+  openingChoices: Record<string, unknown>[];
+  /** The JSON member carrying a token's text, e.g. `"text":"…"`. */
+  tokenField: (text: string) => string;
+  /** The choice of the chunk that reports a finish reason. */
+  finishChoice: (index: number, reason: string) => Record<string, unknown>;
+}
+
+/** Streams every choice as server-sent events, then the usage chunk (when asked) and [DONE]. */
+async function streamChoices(o: StreamChoicesOptions): Promise<void> {
+  const chunk = (choices: unknown[]) => ({ id: o.id, object: o.object, created: o.created, model: o.model, choices, ...(o.includeUsage ? { usage: null } : {}) });
+  // Token chunks are the hot path: built as strings around a fixed head and tail.
+  const tokenHead = `{"id":${JSON.stringify(o.id)},"object":"${o.object}","created":${o.created},"model":${JSON.stringify(o.model)},"choices":[{"index":`;
+  const tokenTail = `,"logprobs":null,"finish_reason":null}]${o.includeUsage ? ',"usage":null' : ''}}`;
+  const sse = new SseWriter(o.res);
+  for (const choice of o.openingChoices) sse.send(chunk([choice]));
+  const results = await runChoices({
+    engine: o.ctx.engine,
+    requests: o.requests,
+    onDelta: (d) => {
+      if (d.finishReason === undefined) sse.sendFrame(`${tokenHead}${d.index},${o.tokenField(d.text)}${tokenTail}`);
+      else if (d.finishReason !== 'abort' && d.finishReason !== 'error') sse.send(chunk([o.finishChoice(d.index, openAiFinishReason(d.finishReason))]));
+    },
+  }).catch((error) => {
+    sse.send({ error: { message: o.life.timedOut() ? timeoutError(o.ctx).message : 'generation failed', type: 'server_error' } });
+    throw error;
+  });
+  if (o.life.timedOut()) {
+    sse.send({ error: { message: timeoutError(o.ctx).message, type: 'timeout_error', code: 'request_timeout' } });
+    sse.end();
+    return;
+  }
+  if (o.includeUsage) sse.send({ id: o.id, object: o.object, created: o.created, model: o.model, choices: [], usage: usage(results, o.prompts) });
+  sse.end();
+}
+
 async function readJson(ctx: RouteContext, req: IncomingMessage): Promise<unknown> {
   return parseJson(await readBody(req, ctx.options.maxBodyBytes ?? 1024 * 1024));
 }
@@ -159,30 +206,21 @@ export async function handleCompletion(ctx: RouteContext, req: IncomingMessage, 
   try {
     const requests = generationRequests(ctx, body, prompts, maxTokens, life.signal);
     if (body.stream) {
-      const includeUsage = body.stream_options?.include_usage === true;
-      const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => ({ id, object: 'text_completion', created, model: body.model, choices, ...(includeUsage ? { usage: null } : {}), ...extra });
-      // Token chunks are the hot path: built as strings around a fixed head and tail.
-      const tokenHead = `{"id":${JSON.stringify(id)},"object":"text_completion","created":${created},"model":${JSON.stringify(body.model)},"choices":[{"index":`;
-      const tokenTail = `,"logprobs":null,"finish_reason":null}]${includeUsage ? ',"usage":null' : ''}}`;
-      const sse = new SseWriter(res);
-      if (body.echo) for (let i = 0; i < requests.length; i++) sse.send(chunk([{ index: i, text: echo(i), logprobs: null, finish_reason: null }]));
-      const results = await runChoices({
-        engine: ctx.engine,
+      await streamChoices({
+        ctx,
+        res,
+        life,
         requests,
-        onDelta: (d) => {
-          if (d.finishReason === undefined) sse.sendFrame(`${tokenHead}${d.index},"text":${JSON.stringify(d.text)}${tokenTail}`);
-          else if (d.finishReason !== 'abort' && d.finishReason !== 'error') sse.send(chunk([{ index: d.index, text: '', logprobs: null, finish_reason: openAiFinishReason(d.finishReason) }]));
-        },
-      }).catch((error) => {
-        sse.send({ error: { message: life.timedOut() ? timeoutError(ctx).message : 'generation failed', type: 'server_error' } });
-        throw error;
+        prompts,
+        id,
+        created,
+        model: body.model,
+        object: 'text_completion',
+        includeUsage: body.stream_options?.include_usage === true,
+        openingChoices: body.echo ? requests.map((_, i) => ({ index: i, text: echo(i), logprobs: null, finish_reason: null })) : [],
+        tokenField: (text) => `"text":${JSON.stringify(text)}`,
+        finishChoice: (index, reason) => ({ index, text: '', logprobs: null, finish_reason: reason }),
       });
-      if (life.timedOut()) {
-        sse.send({ error: { message: timeoutError(ctx).message, type: 'timeout_error', code: 'request_timeout' } });
-        return sse.end();
-      }
-      if (includeUsage) sse.send({ id, object: 'text_completion', created, model: body.model, choices: [], usage: usage(results, prompts) });
-      sse.end();
       return;
     }
     const results = await runChoices({ engine: ctx.engine, requests });
@@ -228,29 +266,21 @@ export async function handleChatCompletion(ctx: RouteContext, req: IncomingMessa
   try {
     const requests = generationRequests(ctx, body, prompts, maxTokens, life.signal);
     if (body.stream) {
-      const includeUsage = body.stream_options?.include_usage === true;
-      const chunk = (choices: unknown[]) => ({ id, object: 'chat.completion.chunk', created, model: body.model, choices, ...(includeUsage ? { usage: null } : {}) });
-      const tokenHead = `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(body.model)},"choices":[{"index":`;
-      const tokenTail = `,"logprobs":null,"finish_reason":null}]${includeUsage ? ',"usage":null' : ''}}`;
-      const sse = new SseWriter(res);
-      for (let i = 0; i < requests.length; i++) sse.send(chunk([{ index: i, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
-      const results = await runChoices({
-        engine: ctx.engine,
+      await streamChoices({
+        ctx,
+        res,
+        life,
         requests,
-        onDelta: (d) => {
-          if (d.finishReason === undefined) sse.sendFrame(`${tokenHead}${d.index},"delta":{"content":${JSON.stringify(d.text)}}${tokenTail}`);
-          else if (d.finishReason !== 'abort' && d.finishReason !== 'error') sse.send(chunk([{ index: d.index, delta: {}, logprobs: null, finish_reason: openAiFinishReason(d.finishReason) }]));
-        },
-      }).catch((error) => {
-        sse.send({ error: { message: life.timedOut() ? timeoutError(ctx).message : 'generation failed', type: 'server_error' } });
-        throw error;
+        prompts,
+        id,
+        created,
+        model: body.model,
+        object: 'chat.completion.chunk',
+        includeUsage: body.stream_options?.include_usage === true,
+        openingChoices: requests.map((_, i) => ({ index: i, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null })),
+        tokenField: (text) => `"delta":{"content":${JSON.stringify(text)}}`,
+        finishChoice: (index, reason) => ({ index, delta: {}, logprobs: null, finish_reason: reason }),
       });
-      if (life.timedOut()) {
-        sse.send({ error: { message: timeoutError(ctx).message, type: 'timeout_error', code: 'request_timeout' } });
-        return sse.end();
-      }
-      if (includeUsage) sse.send({ id, object: 'chat.completion.chunk', created, model: body.model, choices: [], usage: usage(results, prompts) });
-      sse.end();
       return;
     }
     const results = await runChoices({ engine: ctx.engine, requests });
