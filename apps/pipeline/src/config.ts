@@ -1,5 +1,6 @@
 import { BACKEND_ORDER, loadYamlConfig, parseYamlConfig, validateConfig } from '@deepline/core';
 import { z } from 'zod';
+import { PipelineError } from './errors.js';
 
 const backendChoice = z.enum(['auto', ...BACKEND_ORDER] as [string, ...string[]]);
 
@@ -117,7 +118,10 @@ export const PIPELINE_PRESETS: Record<string, PipelineConfigInput> = {
 export async function loadPipelineConfig(options: { path?: string; preset?: string; overrides?: Record<string, unknown> } = {}): Promise<PipelineConfig> {
   const preset = PIPELINE_PRESETS[options.preset ?? 'default'];
   if (!preset) {
-    return validateConfig({ value: { preset: options.preset }, schema: z.strictObject({ preset: z.enum(Object.keys(PIPELINE_PRESETS) as [string, ...string[]]) }), source: '--preset' }) as never;
+    throw new PipelineError(`--preset must be one of ${Object.keys(PIPELINE_PRESETS).join(', ')}; got '${options.preset}'`, {
+      code: 'PIPELINE_CONFIG',
+      context: { field: 'preset' },
+    });
   }
   if (!options.path) return validateConfig({ value: { ...preset, ...options.overrides }, schema: pipelineConfigSchema, source: `preset ${options.preset ?? 'default'}` });
   return loadYamlConfig({ path: options.path, schema: pipelineConfigSchema, overrides: options.overrides });

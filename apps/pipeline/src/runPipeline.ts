@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { type Logger, createLogger, initBackend } from '@deepline/core';
 import { registerWasmKernels } from '@deepline/kernels-wasm';
@@ -52,7 +52,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   const started = performance.now();
   try {
     await parent.logParams({ name: config.name, seed: config.seed, backend: config.backend });
-    await writeFile(join(await ensureDir(outDir), 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+    await mkdir(outDir, { recursive: true });
+    await writeFile(join(outDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
     await parent.logArtifact(join(outDir, 'config.json'));
     const results = await runStages({
       config,
@@ -79,12 +80,6 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     await parent.end('FAILED');
     throw error;
   }
-}
-
-async function ensureDir(dir: string): Promise<string> {
-  const { mkdir } = await import('node:fs/promises');
-  await mkdir(dir, { recursive: true });
-  return dir;
 }
 
 function emptyOutputs(outDir: string): PublishedOutputs {
