@@ -1,31 +1,12 @@
 import { SeededRandom, initBackend, tf } from '@deepline/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { presetConfig } from './config.js';
 import { DeepseekModel } from './model.js';
 import type { HostTensor } from './modelIo.js';
 import { randomTensors, randomTokens } from './testing/randomModel.js';
 import { reference64Forward } from './testing/reference64.js';
+import { microAllModesConfig } from './testing/microConfig.js';
 
-// Every mode at once: query LoRA, sigmoid + bias with groups, dense + MoE blocks, MTP.
-const config = presetConfig('tiny', {
-  vocabSize: 24,
-  dim: 16,
-  interDim: 24,
-  moeInterDim: 8,
-  nLayers: 2,
-  nDenseLayers: 1,
-  nHeads: 2,
-  qLoraRank: 8,
-  kvLoraRank: 8,
-  qkNopeHeadDim: 4,
-  qkRopeHeadDim: 4,
-  vHeadDim: 4,
-  nRoutedExperts: 4,
-  nActivatedExperts: 2,
-  nExpertGroups: 2,
-  nLimitedGroups: 2,
-  nMtpModules: 1,
-});
+const config = microAllModesConfig();
 const B = 2;
 const S = 6;
 

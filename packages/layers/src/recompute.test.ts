@@ -1,31 +1,12 @@
 import { SeededRandom, initBackend, tf } from '@deepline/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type DeepseekConfig, presetConfig } from './config.js';
+import type { DeepseekConfig } from './config.js';
 import { LayersError } from './errors.js';
 import { DeepseekModel } from './model.js';
 import { randomTensors, randomTokens } from './testing/randomModel.js';
+import { microAllModesConfig } from './testing/microConfig.js';
 
-// Dense + MoE blocks (routed and shared experts), query LoRA, sigmoid routing with bias, MTP.
-const mla = presetConfig('tiny', {
-  vocabSize: 24,
-  dim: 16,
-  interDim: 24,
-  moeInterDim: 8,
-  nLayers: 2,
-  nDenseLayers: 1,
-  nHeads: 2,
-  qLoraRank: 8,
-  kvLoraRank: 8,
-  qkNopeHeadDim: 4,
-  qkRopeHeadDim: 4,
-  vHeadDim: 4,
-  nRoutedExperts: 4,
-  nActivatedExperts: 2,
-  nSharedExperts: 1,
-  nExpertGroups: 2,
-  nLimitedGroups: 2,
-  nMtpModules: 1,
-});
+const mla = microAllModesConfig();
 const gqa: DeepseekConfig = { ...mla, attention: { kind: 'gqa', nKvHeads: 1, headDim: 4, window: 3, globalEvery: 2 } };
 const B = 2;
 const S = 6;
