@@ -47,21 +47,7 @@ export class NgramTable {
 
   /** Adds one occurrence of (a, b); returns the new count. */
   add(a: number, b: number): number {
-    let i = (a ^ Math.imul(b, 0x9e3779b1)) & this.mask;
-    for (;;) {
-      const c = this.counts[i]!;
-      if (c === 0) {
-        this.keysA[i] = a;
-        this.keysB[i] = b;
-        this.counts[i] = 1;
-        return 1;
-      }
-      if (this.keysA[i] === a >>> 0 && this.keysB[i] === b >>> 0) {
-        this.counts[i] = c + 1;
-        return c + 1;
-      }
-      i = (i + 1) & this.mask;
-    }
+    return this.counts[this.addSlot(a, b)]!;
   }
 
   /** True when (a, b) is present. */

@@ -2,7 +2,7 @@ import { open, stat } from 'node:fs/promises';
 import { RecordBatchReader } from 'apache-arrow';
 import type { DataReport } from '../report.js';
 import type { Document } from '../types.js';
-import { type FieldSelection, recordToDocument } from './recordToDocument.js';
+import { type FieldSelection, recordToDocument, selectedFields } from './recordToDocument.js';
 
 /**
  * Streams an Arrow IPC file or stream one record batch at a time (memory bounded by the
@@ -15,11 +15,7 @@ export async function* readArrow(options: {
 }): AsyncGenerator<Document> {
   const { file, report } = options;
   const fields = options.fields ?? {};
-  const columns = [
-    fields.textField ?? 'text',
-    ...(fields.idField ? [fields.idField] : []),
-    ...(fields.metaFields ?? []),
-  ];
+  const columns = selectedFields(fields);
   const size = (await stat(file)).size;
   let rows = 0;
   const handle = await open(file, 'r');

@@ -1,7 +1,7 @@
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import type { DataReport } from '../report.js';
 import type { Document } from '../types.js';
-import { type FieldSelection, recordToDocument } from './recordToDocument.js';
+import { type FieldSelection, recordToDocument, selectedFields } from './recordToDocument.js';
 
 /**
  * Streams a Parquet file one row group at a time through `hyparquet` (memory bounded by the
@@ -14,15 +14,7 @@ export async function* readParquet(options: {
 }): AsyncGenerator<Document> {
   const { file, report } = options;
   const fields = options.fields ?? {};
-  const columns = [
-    ...new Set(
-      [
-        fields.textField ?? 'text',
-        ...(fields.idField ? [fields.idField] : []),
-        ...(fields.metaFields ?? []),
-      ].map(topLevel),
-    ),
-  ];
+  const columns = [...new Set(selectedFields(fields).map(topLevel))];
   let rows = 0;
   let size = 0;
   try {
