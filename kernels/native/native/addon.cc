@@ -1,0 +1,266 @@
+// N-API bindings: a float32 GEMM over caller-owned memory (an ArrayBuffer such as the tfjs-wasm
+// heap, or typed arrays) plus the ISA and thread-pool controls. Every pointer the kernels
+// touch is bounds-checked here first, so a bad call throws instead of corrupting memory.
+#define NAPI_VERSION 8
+#include <node_api.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "gemm.h"
+
+namespace {
+
+using deepline::BatchedGemm;
+using deepline::GemmProblem;
+
+// Indices into the Float64Array of gemm() parameters.
+enum Param {
+  kAOffset,      // byte offset of A's first batch entry in `a`
+  kBOffset,      // byte offset of B's first batch entry in `b`
+  kCOffset,      // byte offset of C in `c`
+  kM,
+  kN,
+  kK,
+  kRsa,          // element strides of A (row, column)
+  kCsa,
+  kRsb,          // element strides of B (row, column)
+  kCsb,
+  kLdc,          // row stride of C in elements
+  kBatches,
+  kCBatchStride, // elements between consecutive C batch entries
+  kParamCount
+};
+
+bool throw_error(napi_env env, const std::string& message) {
+  napi_throw_error(env, "DEEPLINE_NATIVE", message.c_str());
+  return false;
+}
+
+// Base pointer and size in bytes of an ArrayBuffer or a typed array (its own view).
+bool buffer_of(napi_env env, napi_value value, const char* name, std::uint8_t** data, std::size_t* bytes) {
+  bool is = false;
+  napi_is_arraybuffer(env, value, &is);
+  if (is) {
+    void* ptr = nullptr;
+    if (napi_get_arraybuffer_info(env, value, &ptr, bytes) != napi_ok) return throw_error(env, std::string(name) + ": cannot read ArrayBuffer");
+    *data = static_cast<std::uint8_t*>(ptr);
+    return true;
+  }
+  napi_is_typedarray(env, value, &is);
+  if (is) {
+    napi_typedarray_type type;
+    std::size_t length = 0;
+    void* ptr = nullptr;
+    napi_value ab;
+    std::size_t offset = 0;
+    if (napi_get_typedarray_info(env, value, &type, &length, &ptr, &ab, &offset) != napi_ok) return throw_error(env, std::string(name) + ": cannot read typed array");
+    std::size_t element = 1;
+    if (type == napi_float32_array || type == napi_int32_array || type == napi_uint32_array) element = 4;
+    else if (type == napi_float64_array || type == napi_bigint64_array || type == napi_biguint64_array) element = 8;
+    else if (type == napi_int16_array || type == napi_uint16_array) element = 2;
+    *data = static_cast<std::uint8_t*>(ptr);
+    *bytes = length * element;
+    return true;
+  }
+  return throw_error(env, std::string(name) + " must be an ArrayBuffer or a typed array");
+}
+
+template <class T>
+bool typed_array_of(napi_env env, napi_value value, napi_typedarray_type want, const char* name, T** data, std::size_t* length) {
+  bool is = false;
+  napi_is_typedarray(env, value, &is);
+  napi_typedarray_type type;
+  napi_value ab;
+  std::size_t offset = 0;
+  void* ptr = nullptr;
+  if (!is || napi_get_typedarray_info(env, value, &type, length, &ptr, &ab, &offset) != napi_ok || type != want) {
+    return throw_error(env, std::string(name) + " has the wrong type");
+  }
+  *data = static_cast<T*>(ptr);
+  return true;
+}
+
+bool whole(double v) { return std::isfinite(v) && v == std::floor(v); }
+
+// Highest element index (exclusive) an operand touches from its first element.
+double extent(double rows, double cols, double rs, double cs) { return (rows - 1) * rs + (cols - 1) * cs + 1; }
+
+bool check_operand(napi_env env, const char* name, double offset_elems, double rows, double cols, double rs, double cs, std::size_t bytes) {
+  if (rows <= 0 || cols <= 0) return true;
+  const double end = (offset_elems + extent(rows, cols, rs, cs)) * 4.0;
+  if (offset_elems < 0 || end > static_cast<double>(bytes)) {
+    return throw_error(env, std::string(name) + " reaches past its buffer (" + std::to_string(static_cast<long long>(end)) + " > " + std::to_string(bytes) + " bytes)");
+  }
+  return true;
+}
+
+// gemm(a, b, c, params: Float64Array, offsets?: Int32Array)
+napi_value Gemm(napi_env env, napi_callback_info info) {
+  std::size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < 4) {
+    throw_error(env, "gemm(a, b, c, params[, offsets]) needs at least 4 arguments");
+    return nullptr;
+  }
+  std::uint8_t *a = nullptr, *b = nullptr, *c = nullptr;
+  std::size_t a_bytes = 0, b_bytes = 0, c_bytes = 0;
+  if (!buffer_of(env, argv[0], "a", &a, &a_bytes) || !buffer_of(env, argv[1], "b", &b, &b_bytes) || !buffer_of(env, argv[2], "c", &c, &c_bytes)) return nullptr;
+  double* params = nullptr;
+  std::size_t count = 0;
+  if (!typed_array_of(env, argv[3], napi_float64_array, "params (Float64Array)", &params, &count)) return nullptr;
+  if (count < kParamCount) {
+    throw_error(env, "params must hold " + std::to_string(kParamCount) + " numbers");
+    return nullptr;
+  }
+  for (int i = 0; i < kParamCount; ++i) {
+    if (!whole(params[i]) || params[i] < 0) {
+      throw_error(env, "params[" + std::to_string(i) + "] must be a non-negative integer");
+      return nullptr;
+    }
+  }
+  const double m = params[kM], n = params[kN], k = params[kK], batches = params[kBatches];
+  for (int i : {kAOffset, kBOffset, kCOffset}) {
+    if (static_cast<std::uint64_t>(params[i]) % 4 != 0) {
+      throw_error(env, "operand byte offsets must be multiples of 4");
+      return nullptr;
+    }
+  }
+  if (batches < 1) {
+    throw_error(env, "batches must be >= 1");
+    return nullptr;
+  }
+  const std::int32_t* offsets = nullptr;
+  std::size_t offset_count = 0;
+  if (argc >= 5) {
+    napi_valuetype t;
+    napi_typeof(env, argv[4], &t);
+    if (t != napi_undefined && t != napi_null) {
+      if (!typed_array_of(env, argv[4], napi_int32_array, "offsets (Int32Array)", &offsets, &offset_count)) return nullptr;
+      if (offset_count < 2 * static_cast<std::size_t>(batches)) {
+        throw_error(env, "offsets must hold 2 entries per batch");
+        return nullptr;
+      }
+    }
+  }
+  if (batches > 1 && !offsets && params[kCBatchStride] == 0) {
+    throw_error(env, "a batch of more than one needs offsets");
+    return nullptr;
+  }
+  const double a0 = params[kAOffset] / 4, b0 = params[kBOffset] / 4, c0 = params[kCOffset] / 4;
+  thread_local std::vector<long> a_offsets, b_offsets;
+  a_offsets.assign(static_cast<std::size_t>(batches), 0);
+  b_offsets.assign(static_cast<std::size_t>(batches), 0);
+  for (std::size_t i = 0; i < static_cast<std::size_t>(batches); ++i) {
+    if (offsets) {
+      a_offsets[i] = offsets[2 * i];
+      b_offsets[i] = offsets[2 * i + 1];
+    }
+    if (!check_operand(env, "A", a0 + static_cast<double>(a_offsets[i]), m, k, params[kRsa], params[kCsa], a_bytes)) return nullptr;
+    if (!check_operand(env, "B", b0 + static_cast<double>(b_offsets[i]), k, n, params[kRsb], params[kCsb], b_bytes)) return nullptr;
+  }
+  if (!check_operand(env, "C", c0 + (batches - 1) * params[kCBatchStride], m, n, params[kLdc], 1, c_bytes)) return nullptr;
+  if (params[kLdc] < n && m > 1) {
+    throw_error(env, "ldc must be >= n");
+    return nullptr;
+  }
+
+  BatchedGemm batch;
+  batch.first = GemmProblem{reinterpret_cast<const float*>(a) + static_cast<std::ptrdiff_t>(a0), static_cast<std::ptrdiff_t>(params[kRsa]), static_cast<std::ptrdiff_t>(params[kCsa]),
+                            reinterpret_cast<const float*>(b) + static_cast<std::ptrdiff_t>(b0), static_cast<std::ptrdiff_t>(params[kRsb]), static_cast<std::ptrdiff_t>(params[kCsb]),
+                            reinterpret_cast<float*>(c) + static_cast<std::ptrdiff_t>(c0), static_cast<std::ptrdiff_t>(params[kLdc]),
+                            static_cast<std::ptrdiff_t>(m), static_cast<std::ptrdiff_t>(n), static_cast<std::ptrdiff_t>(k)};
+  batch.batches = static_cast<long>(batches);
+  batch.a_offsets = offsets ? a_offsets.data() : nullptr;
+  batch.b_offsets = offsets ? b_offsets.data() : nullptr;
+  batch.c_batch_stride = static_cast<std::ptrdiff_t>(params[kCBatchStride]);
+  if (const char* err = deepline::run_gemm(batch)) throw_error(env, err);
+  return nullptr;
+}
+
+bool int_arg(napi_env env, napi_callback_info info, const char* what, double* out) {
+  std::size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < 1 || napi_get_value_double(env, argv[0], out) != napi_ok || !whole(*out) || *out < 0) {
+    return throw_error(env, std::string(what) + " must be a non-negative integer");
+  }
+  return true;
+}
+
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  double n = 0;
+  if (!int_arg(env, info, "threads", &n)) return nullptr;
+  if (n < 1 || n > 256) {
+    throw_error(env, "threads must be between 1 and 256");
+    return nullptr;
+  }
+  deepline::set_threads(static_cast<int>(n));
+  return nullptr;
+}
+
+napi_value Threads(napi_env env, napi_callback_info) {
+  napi_value out;
+  napi_create_int32(env, deepline::threads(), &out);
+  return out;
+}
+
+napi_value SetSpin(napi_env env, napi_callback_info info) {
+  double us = 0;
+  if (int_arg(env, info, "spin microseconds", &us)) deepline::set_spin_microseconds(static_cast<long>(us));
+  return nullptr;
+}
+
+napi_value SetParallelMinFlops(napi_env env, napi_callback_info info) {
+  double flops = 0;
+  if (int_arg(env, info, "parallel minimum flops", &flops)) deepline::set_parallel_min_flops(flops);
+  return nullptr;
+}
+
+napi_value SetIsa(napi_env env, napi_callback_info info) {
+  std::size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  char name[32] = {0};
+  std::size_t len = 0;
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof(name), &len) != napi_ok) {
+    throw_error(env, "isa must be a string");
+    return nullptr;
+  }
+  napi_value out;
+  napi_get_boolean(env, deepline::select_isa(name), &out);
+  return out;
+}
+
+napi_value Isa(napi_env env, napi_callback_info) {
+  napi_value out;
+  napi_create_string_utf8(env, deepline::active_isa(), NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
+napi_value SupportedIsas(napi_env env, napi_callback_info) {
+  napi_value out;
+  napi_create_string_utf8(env, deepline::supported_isas(), NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  const napi_property_descriptor props[] = {
+      {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"setSpinMicroseconds", nullptr, SetSpin, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"setParallelMinFlops", nullptr, SetParallelMinFlops, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"setIsa", nullptr, SetIsa, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"isa", nullptr, Isa, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"supportedIsas", nullptr, SupportedIsas, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}

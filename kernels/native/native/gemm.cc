@@ -1,0 +1,219 @@
+#include "gemm.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "thread_pool.h"
+
+namespace deepline {
+namespace {
+
+using Index = std::ptrdiff_t;
+
+const KernelInfo* g_kernels = nullptr;
+ThreadPool g_pool;
+double g_parallel_min_flops = 4.0e6;
+
+bool cpu_has_avx2() {
+#if defined(DEEPLINE_X64)
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+
+bool cpu_has_avx512() {
+#if defined(DEEPLINE_X64)
+  return cpu_has_avx2() && __builtin_cpu_supports("avx512f");
+#else
+  return false;
+#endif
+}
+
+const KernelInfo* best_kernels() {
+#if defined(DEEPLINE_X64)
+  if (cpu_has_avx512()) return avx512_kernels();
+  if (cpu_has_avx2()) return avx2_kernels();
+#endif
+  return generic_kernels();
+}
+
+const KernelInfo* kernels() {
+  if (!g_kernels) g_kernels = best_kernels();
+  return g_kernels;
+}
+
+// Per-thread packing buffers, grown on demand and kept for the thread's lifetime.
+struct Scratch {
+  float* data = nullptr;
+  std::size_t floats = 0;
+  ~Scratch() { std::free(data); }
+  float* ensure(std::size_t need) {
+    if (need <= floats) return data;
+    std::free(data);
+    const std::size_t bytes = ((need * sizeof(float)) + 63) / 64 * 64;
+    data = static_cast<float*>(std::aligned_alloc(64, bytes));
+    floats = data ? need : 0;
+    return data;
+  }
+};
+
+thread_local Scratch t_apack;
+thread_local Scratch t_bpack;
+thread_local Scratch t_x;
+
+Index round_up(Index v, Index to) { return (v + to - 1) / to * to; }
+Index min_index(Index a, Index b) { return a < b ? a : b; }
+
+// y = x . B, with x copied to a contiguous buffer when strided. False: layout unsupported or OOM.
+bool try_gemv(const KernelInfo& kin, GemvProblem g) {
+  if (g.csb != 1 && g.rsb != 1) return false;
+  if (g.incx != 1) {
+    float* x = t_x.ensure(static_cast<std::size_t>(g.k));
+    if (!x) return false;
+    for (Index p = 0; p < g.k; ++p) x[p] = g.x[p * g.incx];
+    g.x = x;
+    g.incx = 1;
+  }
+  return kin.gemv(g);
+}
+
+// Maps a GEMM with m == 1 or n == 1 (and unit-stride output) onto the GEMV kernels.
+bool try_vector_gemm(const KernelInfo& kin, const GemmProblem& p) {
+  if (p.m == 1) return try_gemv(kin, GemvProblem{p.a, p.csa, p.b, p.rsb, p.csb, p.c, p.n, p.k});
+  // C[i, 0] = sum_p A(i, p) b(p): a GEMV over A's transpose; C must be contiguous.
+  if (p.n == 1 && (p.ldc == 1 || p.m == 1)) return try_gemv(kin, GemvProblem{p.b, p.rsb, p.a, p.csa, p.rsa, p.c, p.m, p.k});
+  return false;
+}
+
+const char* gemm_one(const KernelInfo& kin, const GemmProblem& p) {
+  if (p.m <= 0 || p.n <= 0) return nullptr;
+  if (p.k <= 0) {
+    for (Index i = 0; i < p.m; ++i) std::memset(p.c + i * p.ldc, 0, sizeof(float) * static_cast<std::size_t>(p.n));
+    return nullptr;
+  }
+  if ((p.m == 1 || p.n == 1) && try_vector_gemm(kin, p)) return nullptr;
+  const Index kc = min_index(kin.kc, p.k);
+  float* ap = t_apack.ensure(static_cast<std::size_t>(round_up(min_index(kin.mc, p.m), kin.mr) * kc + 64));
+  float* bp = t_bpack.ensure(static_cast<std::size_t>(round_up(min_index(kin.nc, p.n), kin.nr) * kc + 64));
+  if (!ap || !bp) return "native GEMM: cannot allocate packing buffers";
+  kin.gemm(p, ap, bp);
+  return nullptr;
+}
+
+// How one call is cut into tasks: `parts` pieces of each batch entry, along M or N.
+struct Plan {
+  const BatchedGemm* batch;
+  const KernelInfo* kin;
+  long parts;
+  bool split_m;
+  Index piece;  // rows or columns per part
+  std::atomic<const char*> error{nullptr};
+};
+
+GemmProblem batch_entry(const BatchedGemm& b, long i) {
+  GemmProblem p = b.first;
+  if (b.a_offsets) p.a += b.a_offsets[i];
+  if (b.b_offsets) p.b += b.b_offsets[i];
+  p.c += i * b.c_batch_stride;
+  return p;
+}
+
+void run_task(void* context, long task) {
+  Plan& plan = *static_cast<Plan*>(context);
+  GemmProblem p = batch_entry(*plan.batch, task / plan.parts);
+  const Index part = task % plan.parts;
+  if (plan.parts > 1) {
+    const Index total = plan.split_m ? p.m : p.n;
+    const Index start = part * plan.piece;
+    if (start >= total) return;
+    const Index count = min_index(plan.piece, total - start);
+    if (plan.split_m) {
+      p.a += start * p.rsa;
+      p.c += start * p.ldc;
+      p.m = count;
+    } else {
+      p.b += start * p.csb;
+      p.c += start;
+      p.n = count;
+    }
+  }
+  if (const char* err = gemm_one(*plan.kin, p)) plan.error.store(err);
+}
+
+}  // namespace
+
+const char* run_gemm(const BatchedGemm& batch) {
+  const KernelInfo& kin = *kernels();
+  const GemmProblem& f = batch.first;
+  const double flops = 2.0 * static_cast<double>(f.m) * static_cast<double>(f.n) * static_cast<double>(f.k) * static_cast<double>(batch.batches);
+  const int threads = g_pool.size();
+  Plan plan;
+  plan.batch = &batch;
+  plan.kin = &kin;
+  plan.parts = 1;
+  plan.split_m = true;
+  plan.piece = 0;
+  if (threads > 1 && flops >= g_parallel_min_flops && batch.batches < 2L * threads) {
+    // Too few batch entries to keep every thread busy: cut each one along the dimension with
+    // more register tiles (GEMV-shaped calls: along their long side in 32-column pieces).
+    const bool vector = f.m == 1 || f.n == 1;
+    const Index unit_m = vector ? 32 : kin.mr;
+    const Index unit_n = vector ? 32 : kin.nr;
+    const Index tiles_m = (f.m + unit_m - 1) / unit_m;
+    const Index tiles_n = (f.n + unit_n - 1) / unit_n;
+    const long want = (threads + batch.batches - 1) / batch.batches;
+    plan.split_m = tiles_m >= tiles_n;
+    const Index tiles = plan.split_m ? tiles_m : tiles_n;
+    const Index per = (tiles + want - 1) / want;
+    plan.piece = per * (plan.split_m ? unit_m : unit_n);
+    plan.parts = static_cast<long>((tiles + per - 1) / per);
+  }
+  const long tasks = batch.batches * plan.parts;
+  if (threads > 1 && flops >= g_parallel_min_flops && tasks > 1) {
+    g_pool.run(tasks, run_task, &plan);
+  } else {
+    for (long t = 0; t < tasks; ++t) run_task(&plan, t);
+  }
+  return plan.error.load();
+}
+
+bool select_isa(const char* name) {
+  const std::string isa(name);
+  if (isa == "auto") {
+    g_kernels = best_kernels();
+    return true;
+  }
+  if (isa == "generic") {
+    g_kernels = generic_kernels();
+    return true;
+  }
+#if defined(DEEPLINE_X64)
+  if (isa == "avx2" && cpu_has_avx2()) {
+    g_kernels = avx2_kernels();
+    return true;
+  }
+  if (isa == "avx512" && cpu_has_avx512()) {
+    g_kernels = avx512_kernels();
+    return true;
+  }
+#endif
+  return false;
+}
+
+const char* active_isa() { return kernels()->name; }
+
+const char* supported_isas() {
+  if (cpu_has_avx512()) return "avx512,avx2,generic";
+  if (cpu_has_avx2()) return "avx2,generic";
+  return "generic";
+}
+
+void set_threads(int n) { g_pool.set_size(n); }
+int threads() { return g_pool.size(); }
+void set_spin_microseconds(long us) { g_pool.set_spin_microseconds(us); }
+void set_parallel_min_flops(double flops) { g_parallel_min_flops = flops; }
+
+}  // namespace deepline

@@ -1,0 +1,35 @@
+// The GEMM entry point the N-API layer calls: picks the kernel set, the GEMV paths and the
+// split over the thread pool.
+#pragma once
+
+#include "gemm_types.h"
+
+namespace deepline {
+
+// A batch of GEMMs of one shape: problem i uses a + a_offsets[i], b + b_offsets[i] (in
+// elements; null offsets mean 0 for every batch) and c + i*c_batch_stride.
+struct BatchedGemm {
+  GemmProblem first;
+  long batches;
+  const long* a_offsets;
+  const long* b_offsets;
+  std::ptrdiff_t c_batch_stride;
+};
+
+// Runs the batch; returns null, or a message when scratch memory cannot be allocated.
+const char* run_gemm(const BatchedGemm& batch);
+
+// Instruction set: "auto" (best the CPU supports), "avx512", "avx2" or "generic". Returns
+// false when the CPU (or this build) lacks it; the selection is unchanged then.
+bool select_isa(const char* name);
+const char* active_isa();
+// Comma-separated kernel sets this CPU and build can run, best first.
+const char* supported_isas();
+
+void set_threads(int threads);
+int threads();
+void set_spin_microseconds(long us);
+// Minimum 2*m*n*k (summed over the batch) before a call is split across threads.
+void set_parallel_min_flops(double flops);
+
+}  // namespace deepline

@@ -1,0 +1,64 @@
+// Types shared by the GEMM driver, the per-ISA kernel translation units and the N-API layer.
+// Nothing here is ISA-specific, so every translation unit may include it.
+#pragma once
+
+#include <cstddef>
+
+namespace deepline {
+
+// One float32 GEMM C = A·B with A logically [m, k] and B logically [k, n]; element (i, p) of A
+// lives at a[i*rsa + p*csa] (likewise B), so transposed operands are read through strides.
+// C is row-major with row stride ldc and unit column stride.
+struct GemmProblem {
+  const float* a;
+  std::ptrdiff_t rsa;
+  std::ptrdiff_t csa;
+  const float* b;
+  std::ptrdiff_t rsb;
+  std::ptrdiff_t csb;
+  float* c;
+  std::ptrdiff_t ldc;
+  std::ptrdiff_t m;
+  std::ptrdiff_t n;
+  std::ptrdiff_t k;
+};
+
+// y[j] = sum_p x[p*incx] * B(p, j) for j < n, y contiguous. B(p, j) = b[p*rsb + j*csb].
+struct GemvProblem {
+  const float* x;
+  std::ptrdiff_t incx;
+  const float* b;
+  std::ptrdiff_t rsb;
+  std::ptrdiff_t csb;
+  float* y;
+  std::ptrdiff_t n;
+  std::ptrdiff_t k;
+};
+
+// A micro-kernel family compiled for one instruction set.
+struct KernelInfo {
+  const char* name;
+  int mr;               // rows of the register tile
+  int nr;               // columns of the register tile
+  std::ptrdiff_t mc;    // rows of A packed per block (L2-resident)
+  std::ptrdiff_t kc;    // depth of one packed block (the micro-panels stay in L1)
+  std::ptrdiff_t nc;    // columns of B packed per block
+  // Packed blocked GEMM on one problem; apack holds >= mc*kc + 64 floats, bpack >= kc*nc + 64.
+  void (*gemm)(const GemmProblem& problem, float* apack, float* bpack);
+  // GEMV for problems with unit x stride and either unit row or unit column stride of B;
+  // returns false (having done nothing) for other layouts.
+  bool (*gemv)(const GemvProblem& problem);
+};
+
+// Portable C++ kernels (any CPU; the compiler vectorises what it can).
+const KernelInfo* generic_kernels();
+#if defined(DEEPLINE_X64)
+// AVX2 + FMA, 6x16 register tile.
+const KernelInfo* avx2_kernels();
+// AVX-512F, 14x32 register tile.
+const KernelInfo* avx512_kernels();
+// The AVX2 GEMV, shared by both x64 kernel sets (it is memory-bound either way).
+bool gemv_avx2(const GemvProblem& problem);
+#endif
+
+}  // namespace deepline

@@ -1,0 +1,77 @@
+// Portable kernels for CPUs without AVX2/FMA (or non-x86): the same blocked driver with a
+// 4x16 tile written as plain loops that the compiler vectorises for the baseline ISA.
+#include "gemm_blocked.h"
+
+namespace deepline {
+namespace {
+
+struct GenericTraits {
+  static constexpr int MR = 4;
+  static constexpr int NR = 16;
+  static constexpr Index MC = 128;
+  static constexpr Index KC = 256;
+  static constexpr Index NC = 4096;
+
+  template <int W>
+  static inline void copy_lanes(const float* s, float* d) {
+    std::memcpy(d, s, sizeof(float) * W);
+  }
+
+  static inline void transpose8(const float* const rows[8], float* dst, Index stride) {
+    for (int r = 0; r < 8; ++r) {
+      for (int q = 0; q < 8; ++q) dst[r * stride + q] = rows[q] ? rows[q][r] : 0.0f;
+    }
+  }
+
+  static inline void micro(Index kc, const float* __restrict a, const float* __restrict b, float* c, Index ldc, bool accumulate) {
+    float acc[MR][NR] = {};
+    for (Index p = 0; p < kc; ++p) {
+      for (int i = 0; i < MR; ++i) {
+        const float x = a[i];
+        for (int j = 0; j < NR; ++j) acc[i][j] += x * b[j];
+      }
+      a += MR;
+      b += NR;
+    }
+    for (int i = 0; i < MR; ++i) {
+      float* row = c + i * ldc;
+      if (accumulate) {
+        for (int j = 0; j < NR; ++j) row[j] += acc[i][j];
+      } else {
+        for (int j = 0; j < NR; ++j) row[j] = acc[i][j];
+      }
+    }
+  }
+};
+
+void gemm_generic(const GemmProblem& problem, float* apack, float* bpack) { gemm_blocked<GenericTraits>(problem, apack, bpack); }
+
+bool gemv_generic(const GemvProblem& g) {
+  if (g.incx != 1 || (g.csb != 1 && g.rsb != 1)) return false;
+  if (g.csb == 1) {
+    for (Index j = 0; j < g.n; ++j) g.y[j] = 0.0f;
+    for (Index p = 0; p < g.k; ++p) {
+      const float x = g.x[p];
+      const float* row = g.b + p * g.rsb;
+      for (Index j = 0; j < g.n; ++j) g.y[j] += x * row[j];
+    }
+  } else {
+    for (Index j = 0; j < g.n; ++j) {
+      const float* col = g.b + j * g.csb;
+      float s = 0.0f;
+      for (Index p = 0; p < g.k; ++p) s += g.x[p] * col[p];
+      g.y[j] = s;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+const KernelInfo* generic_kernels() {
+  static const KernelInfo info = {"generic",         GenericTraits::MR, GenericTraits::NR, GenericTraits::MC, GenericTraits::KC,
+                                  GenericTraits::NC, gemm_generic,      gemv_generic};
+  return &info;
+}
+
+}  // namespace deepline

@@ -1,0 +1,71 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** The functions the compiled addon (native/addon.cc) exports. */
+export interface NativeAddon {
+  /**
+   * C = A·B over caller-owned memory. `params` (Float64Array of 13): byte offsets of A, B, C;
+   * m, n, k; element strides rsa, csa, rsb, csb; ldc; batches; C's batch stride. `offsets`
+   * (Int32Array, 2 per batch entry): element offsets of A and B relative to the first entry.
+   */
+  gemm(a: ArrayBufferLike | ArrayBufferView, b: ArrayBufferLike | ArrayBufferView, c: ArrayBufferLike | ArrayBufferView, params: Float64Array, offsets?: Int32Array): void;
+  setThreads(threads: number): void;
+  threads(): number;
+  setSpinMicroseconds(us: number): void;
+  setParallelMinFlops(flops: number): void;
+  setIsa(isa: string): boolean;
+  isa(): string;
+  supportedIsas(): string;
+}
+
+/** Whether the addon loaded, and why not when it did not. */
+export interface AddonLoad {
+  addon?: NativeAddon;
+  reason: string;
+}
+
+/** Package root: src/ (tests, the source condition) and dist/ (the build) both sit one level below. */
+export const packageRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/** Where node-gyp puts the addon, and where the install script records why it did not. */
+export const addonPath = `${packageRoot}build/Release/deepline_native.node`;
+export const buildStatusPath = `${packageRoot}build/deepline-native-status.json`;
+
+let cached: AddonLoad | undefined;
+
+function buildStatusReason(): string | undefined {
+  try {
+    const status = JSON.parse(readFileSync(buildStatusPath, 'utf8')) as { built?: boolean; reason?: string };
+    return status.built ? undefined : status.reason;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Loads the addon once. Never throws: a missing or broken build (no compiler at install
+ * time, another platform, `DEEPLINE_NATIVE=off`) comes back as a reason instead.
+ */
+export function loadAddon(): AddonLoad {
+  if (cached) return cached;
+  if (process.env.DEEPLINE_NATIVE === 'off' || process.env.DEEPLINE_NATIVE === '0') {
+    cached = { reason: 'disabled by DEEPLINE_NATIVE=off' };
+  } else if (!existsSync(addonPath)) {
+    const why = buildStatusReason();
+    cached = { reason: why ? `not built: ${why}` : 'not built (run `pnpm --filter @deepline/kernels-native run build:native`)' };
+  } else {
+    try {
+      const addon = createRequire(import.meta.url)(addonPath) as NativeAddon;
+      cached = { addon, reason: `loaded (${addon.isa()} kernels)` };
+    } catch (error) {
+      cached = { reason: `failed to load: ${(error as Error).message.split('\n')[0]}` };
+    }
+  }
+  return cached;
+}
+
+/** Forgets the cached load result (tests that build the addon on demand). */
+export function resetAddonCache(): void {
+  cached = undefined;
+}

@@ -1,0 +1,15 @@
+export {
+  registerNativeKernels,
+  unregisterNativeKernels,
+  nativeKernelsAvailable,
+  setNativeThreads,
+  setNativeIsa,
+  nativeKernelPack,
+  NATIVE_KERNEL_PACK,
+  type NativeIsa,
+  type NativeKernelsStatus,
+  type RegisterNativeKernelsOptions,
+} from './registerNativeKernels.js';
+export { nativeGemm, type NativeGemmOptions } from './nativeGemm.js';
+export { matMulGeometry, type MatMulGeometry } from './matMulGeometry.js';
+export { NativeKernelsError, type NativeKernelsErrorContext } from './errors.js';

@@ -1,0 +1,4 @@
+import { defineConfig } from 'tsup';
+import { tsupBase } from '../../tooling/tsconfig/tsup.base.mjs';
+
+export default defineConfig(tsupBase);
