@@ -23,6 +23,12 @@ function offsetOf(backend: WasmHeapBackend, info: tf.TensorInfo): number {
 }
 
 const params = new Float64Array(13);
+let calls = 0;
+
+/** How many BatchMatMul calls the native kernel has computed (tests check it really ran). */
+export function nativeBatchMatMulCalls(): number {
+  return calls;
+}
 
 /**
  * BatchMatMul for tfjs-wasm computed by the native GEMM in place on the wasm heap: operand
@@ -54,6 +60,7 @@ export function nativeBatchMatMulKernel(addon: NativeAddon, fallback: tf.KernelF
     params[12] = g.m * g.n;
     const heap = heapOf(backend);
     addon.gemm(heap, heap, heap, params, g.offsets);
+    calls++;
     return out;
   };
 }
