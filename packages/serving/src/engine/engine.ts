@@ -2,7 +2,7 @@ import { ServingError, invalidRequest } from '../errors.js';
 import type { ServingMetrics } from '../metrics/servingMetrics.js';
 import { Sampler, type SamplingParams } from '../sampling/sampler.js';
 import { EventQueue } from './eventQueue.js';
-import type { LanguageModel, ModelSequence } from './languageModel.js';
+import type { LanguageModel, ModelSequence, NextToken } from './languageModel.js';
 import { TextStream } from './textStream.js';
 
 /** Why a sequence stopped; `abort` = cancelled (disconnect, timeout, shutdown). */
@@ -256,9 +256,9 @@ export class Engine {
       budget -= tokens.length;
     }
     if (chunks.length === 0) return 0;
-    let logits: Float32Array[];
+    let logits: NextToken[];
     try {
-      logits = await this.model.prefill(chunks.map((c) => ({ sequence: c.s.model!, tokens: c.tokens })));
+      logits = await this.model.prefill(chunks.map((c) => ({ sequence: c.s.model!, tokens: c.tokens, greedy: c.s.sampler.greedy })));
     } catch (error) {
       for (const c of chunks) this.fail(c.s, error);
       return 0;
@@ -282,9 +282,9 @@ export class Engine {
     const batch = this.running.filter((s) => !s.finished && !s.cancelled && s.pendingToken !== undefined);
     if (batch.length === 0) return 0;
     this.totalDecodeSteps++;
-    let logits: Float32Array[];
+    let logits: NextToken[];
     try {
-      logits = await this.model.decode(batch.map((s) => ({ sequence: s.model!, token: s.pendingToken! })));
+      logits = await this.model.decode(batch.map((s) => ({ sequence: s.model!, token: s.pendingToken!, greedy: s.sampler.greedy })));
     } catch (error) {
       for (const s of batch) this.fail(s, error);
       return 0;
@@ -299,10 +299,10 @@ export class Engine {
     return batch.length;
   }
 
-  /** Samples the next token from `logits`, emits it and decides whether the sequence ends. */
-  private accept(s: SequenceState, logits: Float32Array): void {
+  /** Samples the next token from `logits` (or takes the model's argmax), emits it and decides whether the sequence ends. */
+  private accept(s: SequenceState, logits: NextToken): void {
     if (s.cancelled || s.finished) return;
-    const token = s.sampler.sample(logits);
+    const token = typeof logits === 'number' ? logits : s.sampler.sample(logits);
     s.sampler.accept(token);
     s.generated++;
     s.pendingToken = token;

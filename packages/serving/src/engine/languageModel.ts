@@ -14,14 +14,14 @@ export interface LanguageModel {
   createSequence(): ModelSequence;
   /**
    * Feeds prompt tokens (a whole prompt or a chunk of one) to several sequences in one
-   * batched pass; returns the logits after each chunk's last token, in order.
+   * batched pass; returns the next-token output after each chunk's last token, in order.
    */
-  prefill(chunks: ReadonlyArray<PrefillChunk>): Promise<Float32Array[]>;
+  prefill(chunks: ReadonlyArray<PrefillChunk>): Promise<NextToken[]>;
   /**
    * Appends one token to each sequence in a single batched step and returns the next-token
-   * logits of each, in order.
+   * output of each, in order.
    */
-  decode(steps: ReadonlyArray<DecodeStep>): Promise<Float32Array[]>;
+  decode(steps: ReadonlyArray<DecodeStep>): Promise<NextToken[]>;
 }
 
 /** Per-sequence state (its KV cache) that the model owns. */
@@ -32,14 +32,25 @@ export interface ModelSequence {
   dispose(): void;
 }
 
+/**
+ * A row's next-token output: its logits (read-only, valid until the next call), or, for a
+ * row marked `greedy`, possibly just the id of its largest logit (lowest id on ties), which
+ * spares reading the logits back.
+ */
+export type NextToken = Float32Array | number;
+
 export interface PrefillChunk {
   sequence: ModelSequence;
   tokens: readonly number[];
+  /** Only the argmax of the next-token logits is needed. */
+  greedy?: boolean;
 }
 
 export interface DecodeStep {
   sequence: ModelSequence;
   token: number;
+  /** Only the argmax of the next-token logits is needed. */
+  greedy?: boolean;
 }
 
 /** The tokenizer surface the server needs (adapted from @deepline/tokenizer). */

@@ -26,10 +26,10 @@ describe('DeepseekLanguageModel', () => {
       { sequence: a, tokens: [5, 6, 7, 8, 9] },
       { sequence: b, tokens: [100, 200] },
     ])) as [Float32Array, Float32Array];
-    const [da, db] = await lm.decode([
+    const [da, db] = (await lm.decode([
       { sequence: a, token: 11 },
       { sequence: b, token: 12 },
-    ]);
+    ])) as Float32Array[];
     const ref = (tokens: number[]) =>
       tf.tidy(() => {
         const { logits } = model.forward(tf.tensor2d(tokens, [1, tokens.length], 'int32'));
@@ -44,6 +44,34 @@ describe('DeepseekLanguageModel', () => {
     expect(close(lb, ref([100, 200]))).toBeLessThan(1e-4);
     expect(close(da!, ref([5, 6, 7, 8, 9, 11]))).toBeLessThan(1e-4);
     expect(close(db!, ref([100, 200, 12]))).toBeLessThan(1e-4);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('greedy rows get the argmax id of the logits instead of the logits', async () => {
+    const a = lm.createSequence();
+    const b = lm.createSequence();
+    const argmaxOf = (tokens: number[]) =>
+      tf.tidy(() => {
+        const { logits } = model.forward(tf.tensor2d(tokens, [1, tokens.length], 'int32'));
+        return tf.argMax(tf.reshape(tf.slice(logits, [0, tokens.length - 1, 0], [1, 1, -1]), [-1])).dataSync()[0];
+      });
+    const first = await lm.prefill([
+      { sequence: a, tokens: [3, 1, 4, 1, 5], greedy: true },
+      { sequence: b, tokens: [9, 2, 6], greedy: true },
+    ]);
+    expect(first).toEqual([argmaxOf([3, 1, 4, 1, 5]), argmaxOf([9, 2, 6])]);
+    const next = await lm.decode([
+      { sequence: a, token: 7, greedy: true },
+      { sequence: b, token: 8, greedy: true },
+    ]);
+    expect(next).toEqual([argmaxOf([3, 1, 4, 1, 5, 7]), argmaxOf([9, 2, 6, 8])]);
+    // One row wanting its logits gets every row's logits back.
+    const mixed = await lm.decode([
+      { sequence: a, token: 2, greedy: true },
+      { sequence: b, token: 3 },
+    ]);
+    expect(mixed.every((m) => m instanceof Float32Array)).toBe(true);
     a.dispose();
     b.dispose();
   });

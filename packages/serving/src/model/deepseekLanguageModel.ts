@@ -11,7 +11,7 @@ import {
   ropeTables,
   swiGlu,
 } from '@deepline/layers';
-import type { DecodeStep, LanguageModel, ModelSequence, PrefillChunk } from '../engine/languageModel.js';
+import type { DecodeStep, LanguageModel, ModelSequence, NextToken, PrefillChunk } from '../engine/languageModel.js';
 import { ServingError } from '../errors.js';
 
 /**
@@ -45,22 +45,21 @@ class WeightView {
   }
 }
 
-/** One sequence's KV cache on the host: per layer, the MLA latent and the roped key. */
+/**
+ * One sequence's KV cache on the host: per layer, `[capacity, rkv + dr]` rows holding the
+ * MLA latent followed by the roped key, so one gather serves both attention products.
+ */
 class HostKvSequence implements ModelSequence {
   length = 0;
   capacity = 0;
-  latent: Float32Array[];
-  rope: Float32Array[];
+  rows: Float32Array[] = [];
   private disposed = false;
 
   constructor(
     private readonly layers: number,
-    private readonly latentDim: number,
-    private readonly ropeDim: number,
+    private readonly width: number,
     private readonly maxLength: number,
   ) {
-    this.latent = [];
-    this.rope = [];
     this.reserve(16);
   }
 
@@ -70,20 +69,34 @@ class HostKvSequence implements ModelSequence {
     if (needed <= this.capacity) return;
     const cap = Math.min(this.maxLength, Math.max(needed, this.capacity * 2));
     for (let l = 0; l < this.layers; l++) {
-      const lat = new Float32Array(cap * this.latentDim);
-      const rope = new Float32Array(cap * this.ropeDim);
-      if (this.latent[l]) lat.set(this.latent[l]!.subarray(0, this.length * this.latentDim));
-      if (this.rope[l]) rope.set(this.rope[l]!.subarray(0, this.length * this.ropeDim));
-      this.latent[l] = lat;
-      this.rope[l] = rope;
+      const grown = new Float32Array(cap * this.width);
+      if (this.rows[l]) grown.set(this.rows[l]!.subarray(0, this.length * this.width));
+      this.rows[l] = grown;
     }
     this.capacity = cap;
   }
 
   dispose(): void {
     this.disposed = true;
-    this.latent = [];
-    this.rope = [];
+    this.rows = [];
+  }
+}
+
+/**
+ * Grow-only host buffers reused by every step: the padded KV gather alone is megabytes
+ * per layer at batch 32, and allocating it afresh each step keeps the GC busy.
+ */
+class Scratch {
+  private readonly buffers = new Map<string, Float32Array>();
+
+  /** A view of `size` floats of buffer `name`; its contents are whatever the last user left. */
+  get(name: string, size: number): Float32Array {
+    let buffer = this.buffers.get(name);
+    if (!buffer || buffer.length < size) {
+      buffer = new Float32Array(Math.max(size, (buffer?.length ?? 0) * 2));
+      this.buffers.set(name, buffer);
+    }
+    return buffer.subarray(0, size);
   }
 }
 
@@ -120,6 +133,7 @@ export class DeepseekLanguageModel implements LanguageModel {
   private readonly half: number;
   /** `[dr, dr]` permutation swapping each (even, odd) pair. */
   private readonly pairSwap: tf.Tensor2D;
+  private readonly scratch = new Scratch();
 
   constructor(
     readonly model: DeepseekModel,
@@ -137,7 +151,14 @@ export class DeepseekLanguageModel implements LanguageModel {
       tf.tidy(() => {
         const w = tf.reshape(this.weights.linear(`model.layers.${i}.self_attn.kv_b_proj.weight`).weightMatrix(), [c.nHeads, c.qkNopeHeadDim + c.vHeadDim, c.kvLoraRank]);
         const [wUK, wUV] = tf.split(w, [c.qkNopeHeadDim, c.vHeadDim], 1);
-        return { wUK: tf.keep(wUK as tf.Tensor3D), wUV: tf.keep(wUV as tf.Tensor3D) };
+        // Zero columns for the roped-key part of a cache row: attention outputs stay
+        // [latent ‖ rope] wide and the value projection ignores the rope part (no slice).
+        const wUVRows = tf.pad(wUV as tf.Tensor3D, [
+          [0, 0],
+          [0, 0],
+          [0, c.qkRopeHeadDim],
+        ]);
+        return { wUK: tf.keep(wUK as tf.Tensor3D), wUV: tf.keep(wUVRows) };
       }),
     );
     const tables = ropeTables({ config: c, startPos: 0, length: this.contextLength, frequencies: ropeFrequencies(c) });
@@ -152,15 +173,21 @@ export class DeepseekLanguageModel implements LanguageModel {
 
   createSequence(): HostKvSequence {
     const c = this.config;
-    return new HostKvSequence(c.nLayers, c.kvLoraRank, c.qkRopeHeadDim, this.contextLength);
+    return new HostKvSequence(c.nLayers, c.kvLoraRank + c.qkRopeHeadDim, this.contextLength);
   }
 
-  async prefill(chunks: ReadonlyArray<PrefillChunk>): Promise<Float32Array[]> {
-    return this.forwardRows(chunks.map((c) => ({ sequence: c.sequence as HostKvSequence, tokens: c.tokens })));
+  async prefill(chunks: ReadonlyArray<PrefillChunk>): Promise<NextToken[]> {
+    return this.forwardRows(
+      chunks.map((c) => ({ sequence: c.sequence as HostKvSequence, tokens: c.tokens })),
+      chunks.every((c) => c.greedy),
+    );
   }
 
-  async decode(steps: ReadonlyArray<DecodeStep>): Promise<Float32Array[]> {
-    return this.forwardRows(steps.map((s) => ({ sequence: s.sequence as HostKvSequence, tokens: [s.token] })));
+  async decode(steps: ReadonlyArray<DecodeStep>): Promise<NextToken[]> {
+    return this.forwardRows(
+      steps.map((s) => ({ sequence: s.sequence as HostKvSequence, tokens: [s.token] })),
+      steps.every((s) => s.greedy),
+    );
   }
 
   /** Frees the precomputed attention matrices (the DeepseekModel itself is the caller's). */
@@ -178,7 +205,7 @@ export class DeepseekLanguageModel implements LanguageModel {
    * row's last token. Ragged rows are right-padded to the longest; pad positions are
    * never written to a cache and never read back.
    */
-  forwardRows(rows: ReadonlyArray<{ sequence: HostKvSequence; tokens: readonly number[] }>): Float32Array[] {
+  forwardRows(rows: ReadonlyArray<{ sequence: HostKvSequence; tokens: readonly number[] }>, argmaxOnly = false): NextToken[] {
     const c = this.config;
     const b = rows.length;
     const lengths = rows.map((r) => r.tokens.length);
@@ -210,15 +237,19 @@ export class DeepseekLanguageModel implements LanguageModel {
       // Only each row's last real position feeds the head.
       const last = s === 1 ? h : tf.reshape(tf.gather(tf.reshape(h, [b * s, c.dim]), tf.tensor1d(lengths.map((n, i) => i * s + n - 1), 'int32')), [b, 1, c.dim]);
       const hidden = rmsNorm({ x: last, weight: this.weights.param('model.norm.weight'), eps: c.rmsNormEps });
-      return this.weights.linear('lm_head.weight').apply(hidden);
+      const scores = tf.reshape(this.weights.linear('lm_head.weight').apply(hidden), [b, c.vocabSize]);
+      // Greedy rows only need the argmax: B ids come back instead of B × vocab floats.
+      return argmaxOnly ? tf.argMax(scores, 1) : scores;
     });
-    const data = logits.dataSync() as Float32Array;
+    const data = logits.dataSync();
     logits.dispose();
     rows.forEach((r, i) => {
       r.sequence.length += lengths[i]!;
     });
+    if (argmaxOnly) return Array.from(data);
     const v = c.vocabSize;
-    return rows.map((_, i) => data.slice(i * v, (i + 1) * v));
+    // Views into the one read-back: the engine only reads them before the next step.
+    return rows.map((_, i) => (data as Float32Array).subarray(i * v, (i + 1) * v));
   }
 
   /**
@@ -230,8 +261,8 @@ export class DeepseekLanguageModel implements LanguageModel {
     const half = this.half;
     const dr = 2 * half;
     const n = rows.length * s;
-    const cos = new Float32Array(n * dr);
-    const sin = new Float32Array(n * dr);
+    const cos = this.scratch.get('ropeCos', n * dr);
+    const sin = this.scratch.get('ropeSin', n * dr);
     rows.forEach((row, i) => {
       for (let j = 0; j < s; j++) {
         const pos = row.start + Math.min(j, row.length - 1);
@@ -286,32 +317,39 @@ export class DeepseekLanguageModel implements LanguageModel {
     const kPe = this.rotate(tf.reshape(kPeRaw, [b * s, 1, dr]), rope);
     const latent = rmsNorm({ x: latentRaw, weight: w.param(`${p}.kv_a_layernorm.weight`), eps: c.rmsNormEps });
 
-    // Append the new entries to each row's host cache, then gather the padded batch.
+    // Append the new entries to each row's host cache, then gather the padded batch. The
+    // gather and mask live in reused scratch: safe because ops run eagerly and the tensors
+    // made from them are not read after this layer.
     const newLatent = latent.dataSync() as Float32Array;
     const newRope = kPe.dataSync() as Float32Array;
+    const width = rkv + dr;
     const t = Math.max(...rows.map((r) => r.start + r.length));
-    const latentAll = new Float32Array(b * t * rkv);
-    const ropeAll = new Float32Array(b * t * dr);
-    const mask = new Float32Array(b * s * t).fill(Number.NEGATIVE_INFINITY);
+    const kvAll = this.scratch.get('kv', b * t * width);
+    const mask = this.scratch.get('mask', b * s * t).fill(Number.NEGATIVE_INFINITY);
     rows.forEach(({ sequence: seq, start, length }, i) => {
-      seq.latent[layer]!.set(newLatent.subarray(i * s * rkv, (i * s + length) * rkv), start * rkv);
-      seq.rope[layer]!.set(newRope.subarray(i * s * dr, (i * s + length) * dr), start * dr);
-      latentAll.set(seq.latent[layer]!.subarray(0, (start + length) * rkv), i * t * rkv);
-      ropeAll.set(seq.rope[layer]!.subarray(0, (start + length) * dr), i * t * dr);
+      const cache = seq.rows[layer]!;
+      for (let j = 0; j < length; j++) {
+        const at = (start + j) * width;
+        cache.set(newLatent.subarray((i * s + j) * rkv, (i * s + j + 1) * rkv), at);
+        cache.set(newRope.subarray((i * s + j) * dr, (i * s + j + 1) * dr), at + rkv);
+      }
+      kvAll.set(cache.subarray(0, (start + length) * width), i * t * width);
+      kvAll.fill(0, (i * t + start + length) * width, (i + 1) * t * width); // pad keys (masked) are zeros, not stale rows
       // Query j sees keys 0..start+j; pad queries (j ≥ length) see the row's real keys only.
       for (let j = 0; j < s; j++) mask.fill(0, (i * s + j) * t, (i * s + j) * t + start + Math.min(j, length - 1) + 1);
     });
-    const latentT = tf.tensor3d(latentAll, [b, t, rkv]);
-    const ropeT = tf.tensor3d(ropeAll, [b, t, dr]);
+    const kvT = tf.tensor3d(kvAll, [b, t, width]);
 
     const { wUK, wUV } = this.absorbed[layer]!;
     const qNopeHeads = tf.reshape(tf.transpose(qNope, [2, 0, 1, 3]), [h, b * s, c.qkNopeHeadDim]);
     const qLat = tf.reshape(tf.transpose(tf.reshape(tf.matMul(qNopeHeads as tf.Tensor3D, wUK), [h, b, s, rkv]), [1, 2, 0, 3]), [b, s * h, rkv]);
-    const raw = tf.add(tf.matMul(qLat as tf.Tensor3D, latentT, false, true), tf.matMul(qPe as tf.Tensor3D, ropeT, false, true));
+    // [latent query ‖ roped query] against [latent ‖ roped key]: both score terms in one product.
+    const raw = tf.matMul(tf.concat([qLat, qPe], 2) as tf.Tensor3D, kvT, false, true);
     const scores = tf.add(tf.reshape(tf.mul(raw, mlaSoftmaxScale(c)), [b, s, h, t]), tf.tensor4d(mask, [b, s, 1, t]));
     const probs = tf.reshape(tf.softmax(scores), [b, s * h, t]);
-    const oLat = tf.matMul(probs as tf.Tensor3D, latentT);
-    const oLatHeads = tf.reshape(tf.transpose(tf.reshape(oLat, [b, s, h, rkv]), [2, 0, 1, 3]), [h, b * s, rkv]);
+    // Values are the latents; the rope columns of the product meet zero rows of wUV.
+    const oRows = tf.matMul(probs as tf.Tensor3D, kvT);
+    const oLatHeads = tf.reshape(tf.transpose(tf.reshape(oRows, [b, s, h, width]), [2, 0, 1, 3]), [h, b * s, width]);
     const oHeads = tf.matMul(oLatHeads as tf.Tensor3D, wUV, false, true);
     const o = tf.reshape(tf.transpose(tf.reshape(oHeads, [h, b, s, c.vHeadDim]), [1, 2, 0, 3]), [b, s, h * c.vHeadDim]);
     return w.linear(`${p}.o_proj.weight`).apply(o);

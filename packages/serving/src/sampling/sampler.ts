@@ -66,6 +66,17 @@ export class Sampler {
     for (const t of options.promptTokens ?? []) this.seen.add(t);
   }
 
+  /** True when the choice is the plain argmax of the logits (temperature 0, no penalties). */
+  get greedy(): boolean {
+    return this.params.temperature === 0 && !this.penalised;
+  }
+
+  /** Whether any penalty changes the logits. */
+  private get penalised(): boolean {
+    const { repetitionPenalty, presencePenalty, frequencyPenalty } = this.params;
+    return repetitionPenalty !== 1 || presencePenalty !== 0 || frequencyPenalty !== 0;
+  }
+
   /** Records a generated token so later penalties account for it. */
   accept(token: number): void {
     this.outputCounts.set(token, (this.outputCounts.get(token) ?? 0) + 1);
@@ -74,6 +85,8 @@ export class Sampler {
 
   /** Chooses the next token from raw logits (not modified). */
   sample(logits: Float32Array): number {
+    // Greedy without penalties (the common serving case) reads the logits in place.
+    if (this.greedy) return argmax(logits);
     const adjusted = this.applyPenalties(logits);
     if (this.params.temperature === 0) return argmax(adjusted);
     const probs = this.distribution(adjusted);

@@ -12,20 +12,18 @@ async function streamOne(url, prompt, maxTokens) {
     body: JSON.stringify({ model: 'bench', prompt, max_tokens: maxTokens, temperature: 0, stream: true, stream_options: { include_usage: true } }),
   });
   if (!res.ok || !res.body) throw new Error(`bench request failed: ${res.status} ${await res.text()}`);
-  const decoder = new TextDecoder();
+  // Only the usage chunk is parsed: the client shares the machine's two cores with the
+  // server, so per-token work here would slow the server it measures.
   let ttft = -1;
   let tokens = 0;
-  let buffer = '';
+  let tail = '';
   for await (const chunk of res.body) {
     if (ttft < 0) ttft = performance.now() - start;
-    buffer += decoder.decode(chunk, { stream: true });
-    const frames = buffer.split('\n\n');
-    buffer = frames.pop();
-    for (const frame of frames) {
-      if (!frame.startsWith('data: {"id"')) continue;
-      const data = JSON.parse(frame.slice(6));
-      if (data.usage) tokens = data.usage.completion_tokens;
-    }
+    const text = tail + Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
+    const at = text.lastIndexOf('"usage":{');
+    if (at >= 0) tokens = Number(/"completion_tokens":(\d+)/.exec(text.slice(at))?.[1] ?? tokens);
+    // Keep enough of the end for a usage object split across reads.
+    tail = text.slice(-256);
   }
   return { ttft, tokens };
 }
