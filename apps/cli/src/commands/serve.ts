@@ -1,4 +1,6 @@
+import { availableParallelism } from 'node:os';
 import { parseBackendChoice } from '@deepline/core';
+import { registerNativeKernels } from '@deepline/kernels-native';
 import { startServer } from '@deepline/serving';
 import { type Command, UsageError, parseFlags } from '../command.js';
 
@@ -38,6 +40,10 @@ export const serveCommand: Command = {
     if (!values.model) throw new UsageError('--model <dir> is required');
     const timeout = positiveInt(values.timeout, '--timeout');
     const kvMb = positiveInt(values['kv-cache-mb'], '--kv-cache-mb');
+    // Native GEMM for float32 matmuls on wasm where the optional addon is built (a no-op otherwise);
+    // each cluster worker runs this too, so the cores are shared out between them.
+    const workers = positiveInt(values.workers, '--workers') ?? 1;
+    await registerNativeKernels({ wasmKernels: false, threads: Math.max(1, Math.floor(availableParallelism() / workers)) });
     const server = await startServer({
       modelDir: values.model,
       modelName: values.name,

@@ -1,4 +1,5 @@
 import { createLogger, initBackend, parseBackendChoice } from '@deepline/core';
+import { registerNativeKernels } from '@deepline/kernels-native';
 import { registerWasmKernels } from '@deepline/kernels-wasm';
 import { withTracker } from '@deepline/tracking';
 import { type FitSummary, type TrainConfig, loadTrainConfig, runTraining } from '@deepline/trainer';
@@ -21,6 +22,8 @@ export const trainCommand: Command = {
     const logger = createLogger({ scope: 'train', stream: stderr });
     // deepline's wasm kernels (GEMM BatchMatMul, fused ops) apply only if wasm is selected.
     await registerWasmKernels();
+    // The native GEMM on top of them, where its optional addon was built (else a no-op).
+    await registerNativeKernels();
     await initBackend({ backend, logger });
     const train = (tracker?: Parameters<typeof runTraining>[0]['tracker']) =>
       runTraining({ config, resume: values.resume, tracker, logger, progress: { stream: stderr } });
