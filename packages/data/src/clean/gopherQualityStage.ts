@@ -1,6 +1,7 @@
 import type { Document } from '../types.js';
 import { type CleaningStage, type StageResult, reject } from './stage.js';
-import { wordStats } from './textStats.js';
+import { isWhitespace } from './textStats.js';
+import { wordStats } from './wordStats.js';
 
 /** Gopher quality rules (Rae et al. 2021; datatrove GopherQualityFilter defaults). */
 export interface GopherQualityOptions {
@@ -52,17 +53,9 @@ export function gopherQualityStage(options: GopherQualityOptions = {}): Cleaning
       if (hashes / words.length > o.maxSymbolWordRatio) return reject('gopher_too_many_hashes');
       const ellipses = count(text, '...') + count(text, '\u2026');
       if (ellipses / words.length > o.maxSymbolWordRatio) return reject('gopher_too_many_ellipsis');
-      const lines = text.split('\n');
-      let bullets = 0;
-      let endEllipsis = 0;
-      for (const line of lines) {
-        const t = line.trimStart();
-        if (t.startsWith('\u2022') || t.startsWith('-')) bullets++;
-        const e = line.trimEnd();
-        if (e.endsWith('...') || e.endsWith('\u2026')) endEllipsis++;
-      }
-      if (bullets / lines.length > o.maxBulletLinesRatio) return reject('gopher_too_many_bullets');
-      if (endEllipsis / lines.length > o.maxEllipsisLinesRatio)
+      const { lines, bullets, endEllipsis } = bulletAndEllipsisLines(text);
+      if (bullets / lines > o.maxBulletLinesRatio) return reject('gopher_too_many_bullets');
+      if (endEllipsis / lines > o.maxEllipsisLinesRatio)
         return reject('gopher_too_many_end_ellipsis');
       if (alpha / words.length < o.minAlphaWordsRatio)
         return reject('gopher_below_alpha_threshold');
@@ -70,6 +63,39 @@ export function gopherQualityStage(options: GopherQualityOptions = {}): Cleaning
       return doc;
     },
   };
+}
+
+/**
+ * Lines (`split('\n')`), lines starting with `•` or `-` and lines ending in `...` or `…`,
+ * ignoring surrounding whitespace (trimStart / trimEnd), without splitting or trimming.
+ */
+function bulletAndEllipsisLines(text: string): { lines: number; bullets: number; endEllipsis: number } {
+  let lines = 0;
+  let bullets = 0;
+  let endEllipsis = 0;
+  let pos = 0;
+  for (;;) {
+    let end = text.indexOf('\n', pos);
+    if (end === -1) end = text.length;
+    lines++;
+    let a = pos;
+    while (a < end && isWhitespace(text.charCodeAt(a))) a++;
+    if (a < end) {
+      const first = text.charCodeAt(a);
+      if (first === 0x2022 || first === 45) bullets++;
+      let b = end;
+      while (b > a && isWhitespace(text.charCodeAt(b - 1))) b--;
+      const last = text.charCodeAt(b - 1);
+      if (
+        last === 0x2026 ||
+        (last === 46 && b - a >= 3 && text.charCodeAt(b - 2) === 46 && text.charCodeAt(b - 3) === 46)
+      )
+        endEllipsis++;
+    }
+    if (end === text.length) break;
+    pos = end + 1;
+  }
+  return { lines, bullets, endEllipsis };
 }
 
 function count(text: string, needle: string): number {

@@ -1,7 +1,7 @@
 import type { Document } from '../types.js';
 import { type CleaningStage, type StageResult, reject } from './stage.js';
 import { NgramTable } from './ngramTable.js';
-import { fmix32, isWhitespace } from './textStats.js';
+import { scanWords } from './wordScan.js';
 
 /** Gopher repetition thresholds (Rae et al. 2021, Table A1; datatrove defaults). */
 export interface GopherRepetitionOptions {
@@ -42,28 +42,30 @@ export function gopherRepetitionStage(options: GopherRepetitionOptions = {}): Cl
       const text = doc.text;
       const length = text.length;
       if (length === 0) return reject('gopher_empty');
-      const paragraphs = text.trim().split(/\n{2,}/);
-      const para = findDuplicates(paragraphs);
-      if (para.elements / paragraphs.length > o.dupParagraphFraction)
-        return reject('dup_para_frac');
+      // Paragraphs = trim().split(/\n{2,}/), lines = split(/\n+/), found with indexOf.
+      const para = duplicatePieces(text.trim(), 2);
+      if (para.elements / para.pieces > o.dupParagraphFraction) return reject('dup_para_frac');
       if (para.chars / length > o.dupParagraphCharFraction) return reject('dup_para_char_frac');
-      const lines = text.split(/\n+/);
-      const line = findDuplicates(lines);
-      if (line.elements / lines.length > o.dupLineFraction) return reject('dup_line_frac');
+      const line = duplicatePieces(text, 1);
+      if (line.elements / line.pieces > o.dupLineFraction) return reject('dup_line_frac');
       if (line.chars / length > o.dupLineCharFraction) return reject('dup_line_char_frac');
-      const { hashes, lengths } = wordHashes(text);
+      // Words come from the scan shared with the Gopher quality stage.
+      const { hashes, lengths } = scanWords(text);
       const words = hashes.length;
       const maxN = Math.max(0, ...o.topNGrams.map(([n]) => n), ...o.dupNGrams.map(([n]) => n));
-      const prefix = new PrefixHashes(hashes, maxN);
+      const prefix = preparePrefix(hashes, maxN);
       // `flags` marks the positions whose `flagsN`-gram occurs more than once. An n-gram with
       // n ≥ flagsN can only repeat where its leading flagsN-gram does, so later passes visit
       // only flagged positions (a small share of ordinary prose) and still count exactly.
       let flags: Uint8Array | undefined;
+      let flagged = 0;
       let flagsN = 0;
       for (const [n, fraction] of o.topNGrams) {
-        const pass = countPass(prefix, words, n, flagsN <= n ? flags : undefined);
+        const useFlags = flagsN <= n ? flags : undefined;
+        const pass = countPass(prefix, words, n, useFlags, useFlags ? flagged : undefined);
         if (n > flagsN) {
           flags = pass.flags;
+          flagged = pass.flagged;
           flagsN = n;
         }
         let chars = n - 1;
@@ -73,16 +75,18 @@ export function gopherRepetitionStage(options: GopherRepetitionOptions = {}): Cl
       }
       if (o.dupNGrams.length > 0) {
         const minDupN = Math.min(...o.dupNGrams.map(([n]) => n));
+        const useFlags = flagsN <= minDupN ? flags : undefined;
         const repeated = countPass(
           prefix,
           words,
           minDupN,
-          flagsN <= minDupN ? flags : undefined,
-        ).flags;
+          useFlags,
+          useFlags ? flagged : undefined,
+        );
         for (const [n, fraction] of o.dupNGrams) {
           const dup =
             n >= minDupN
-              ? allDuplicateChars(prefix, lengths, n, repeated)
+              ? allDuplicateChars(prefix, lengths, n, repeated.flags, repeated.flagged)
               : allDuplicateChars(prefix, lengths, n);
           if (dup / length > fraction)
             return reject(`duplicated_${n}_n_grams`, (dup / length).toFixed(3));
@@ -91,6 +95,37 @@ export function gopherRepetitionStage(options: GopherRepetitionOptions = {}): Cl
       return doc;
     },
   };
+}
+
+/**
+ * Splits `text` at runs of at least `minNewlines` newlines (as `split(/\n{k,}/)`) and counts
+ * the pieces, the pieces that repeat an earlier one, and their total length.
+ */
+function duplicatePieces(
+  text: string,
+  minNewlines: 1 | 2,
+): { pieces: number; elements: number; chars: number } {
+  const seen = new Set<string>();
+  const separator = minNewlines === 2 ? '\n\n' : '\n';
+  let pieces = 0;
+  let elements = 0;
+  let chars = 0;
+  let pos = 0;
+  for (;;) {
+    const at = text.indexOf(separator, pos);
+    const piece = text.slice(pos, at === -1 ? text.length : at);
+    pieces++;
+    const size = seen.size;
+    seen.add(piece);
+    if (seen.size === size) {
+      elements++;
+      chars += piece.length;
+    }
+    if (at === -1) break;
+    pos = at + minNewlines;
+    while (pos < text.length && text.charCodeAt(pos) === 10) pos++;
+  }
+  return { pieces, elements, chars };
 }
 
 /** Count and total length of elements that repeat an earlier element. */
@@ -115,28 +150,10 @@ const table = new NgramTable();
 
 /** Prefix hashes of a word-hash sequence: hash(i, n) = P[i+n] − P[i]·Bⁿ (mod 2³²). */
 class PrefixHashes {
-  readonly pa: Int32Array;
-  readonly pb: Int32Array;
-  private readonly powA: Int32Array;
-  private readonly powB: Int32Array;
-
-  constructor(hashes: Uint32Array, maxN: number) {
-    const len = hashes.length;
-    this.pa = new Int32Array(len + 1);
-    this.pb = new Int32Array(len + 1);
-    for (let i = 0; i < len; i++) {
-      this.pa[i + 1] = (Math.imul(this.pa[i]!, BASE_A) + hashes[i]!) | 0;
-      this.pb[i + 1] = (Math.imul(this.pb[i]!, BASE_B) + (hashes[i]! ^ 0x5555)) | 0;
-    }
-    this.powA = new Int32Array(maxN + 1);
-    this.powB = new Int32Array(maxN + 1);
-    this.powA[0] = 1;
-    this.powB[0] = 1;
-    for (let n = 1; n <= maxN; n++) {
-      this.powA[n] = Math.imul(this.powA[n - 1]!, BASE_A);
-      this.powB[n] = Math.imul(this.powB[n - 1]!, BASE_B);
-    }
-  }
+  pa = new Int32Array(0);
+  pb = new Int32Array(0);
+  powA = new Int32Array(0);
+  powB = new Int32Array(0);
 
   a(i: number, n: number): number {
     return (this.pa[i + n]! - Math.imul(this.pa[i]!, this.powA[n]!)) | 0;
@@ -147,77 +164,77 @@ class PrefixHashes {
   }
 }
 
+// One set of prefix buffers per thread, grown as needed: documents are processed one at a time.
+const prefixHashes = new PrefixHashes();
+
+function preparePrefix(hashes: Uint32Array, maxN: number): PrefixHashes {
+  const p = prefixHashes;
+  const len = hashes.length;
+  if (p.pa.length < len + 1 || p.pa.length > 8 * (len + 1024)) {
+    p.pa = new Int32Array(len + 1);
+    p.pb = new Int32Array(len + 1);
+  }
+  const pa = p.pa;
+  const pb = p.pb;
+  for (let i = 0; i < len; i++) {
+    pa[i + 1] = (Math.imul(pa[i]!, BASE_A) + hashes[i]!) | 0;
+    pb[i + 1] = (Math.imul(pb[i]!, BASE_B) + (hashes[i]! ^ 0x5555)) | 0;
+  }
+  if (p.powA.length < maxN + 1) {
+    p.powA = new Int32Array(maxN + 1);
+    p.powB = new Int32Array(maxN + 1);
+    p.powA[0] = 1;
+    p.powB[0] = 1;
+    for (let n = 1; n <= maxN; n++) {
+      p.powA[n] = Math.imul(p.powA[n - 1]!, BASE_A);
+      p.powB[n] = Math.imul(p.powB[n - 1]!, BASE_B);
+    }
+  }
+  return p;
+}
+
 /**
- * Counts the n-grams starting at `candidates` (all positions when absent). Returns the most
- * frequent one (the first to reach the top count, as Python's Counter.most_common; position 0
- * when nothing repeats) and flags the positions whose n-gram occurs more than once.
+ * Counts the n-grams starting at `candidates` (all positions when absent; `visits` is how many
+ * are flagged). Returns the most frequent one (the first to reach the top count, as Python's
+ * Counter.most_common; position 0 when nothing repeats) and flags the positions whose n-gram
+ * occurs more than once (a key's first position is flagged when its second one turns up).
  */
 function countPass(
   prefix: PrefixHashes,
   words: number,
   n: number,
   candidates?: Uint8Array,
-): { count: number; bestStart: number; bestCount: number; flags: Uint8Array } {
+  visits?: number,
+): { count: number; bestStart: number; bestCount: number; flags: Uint8Array; flagged: number } {
   const count = Math.max(0, words - n + 1);
   const flags = new Uint8Array(count);
-  let visits = count;
-  if (candidates) {
-    visits = 0;
-    for (let i = 0; i < count; i++) visits += candidates[i]!;
-  }
   // The table must hold every visited key (open addressing never grows).
-  table.reset(visits);
+  table.reset(candidates ? (visits ?? count) : count);
   let bestCount = 0;
   let bestStart = 0;
-  const slots = new Int32Array(count);
+  let flagged = 0;
   for (let i = 0; i < count; i++) {
     if (candidates && candidates[i] === 0) continue;
-    const slot = table.addSlot(prefix.a(i, n), prefix.b(i, n));
-    slots[i] = slot;
+    const slot = table.addSlot(prefix.a(i, n), prefix.b(i, n), i);
     const c = table.countAt(slot);
     if (c > bestCount) {
       bestCount = c;
       bestStart = i;
     }
+    if (c === 2) {
+      flags[table.firstAt(slot)] = 1;
+      flags[i] = 1;
+      flagged += 2;
+    } else if (c > 2) {
+      flags[i] = 1;
+      flagged++;
+    }
   }
   if (bestCount <= 1) {
     bestCount = 1;
     bestStart = 0;
-  } else {
-    for (let i = 0; i < count; i++) {
-      if (candidates && candidates[i] === 0) continue;
-      if (table.countAt(slots[i]!) > 1) flags[i] = 1;
-    }
   }
-  return { count, bestStart, bestCount, flags };
-}
-
-/** Hashes and UTF-16 lengths of the whitespace-separated words, in one scan without substrings. */
-export function wordHashes(text: string): { hashes: Uint32Array; lengths: Uint32Array } {
-  const hashes = new Uint32Array((text.length >> 1) + 1);
-  const lengths = new Uint32Array(hashes.length);
-  let n = 0;
-  let h = 0x811c9dc5;
-  let len = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (isWhitespace(c)) {
-      if (len > 0) {
-        hashes[n] = fmix32(h);
-        lengths[n++] = len;
-        h = 0x811c9dc5;
-        len = 0;
-      }
-    } else {
-      h = Math.imul(h ^ c, 0x01000193);
-      len++;
-    }
-  }
-  if (len > 0) {
-    hashes[n] = fmix32(h);
-    lengths[n++] = len;
-  }
-  return { hashes: hashes.subarray(0, n), lengths: lengths.subarray(0, n) };
+  return { count, bestStart, bestCount, flags, flagged };
 }
 
 /** Characters covered by repeated n-grams, skipping n words after each hit (Gopher's scan). */
@@ -226,27 +243,23 @@ function allDuplicateChars(
   lengths: Uint32Array,
   n: number,
   repeated?: Uint8Array,
+  repeatedCount?: number,
 ): number {
   const count = lengths.length - n + 1;
   if (count <= 0) return 0;
-  table.reset(count);
+  table.reset(repeated ? (repeatedCount ?? count) : count);
   let chars = 0;
   let i = 0;
   while (i < count) {
-    // Unique leading 5-gram → this n-gram is unique: never seen before, never seen again.
+    // Unique leading n-gram (n = the flags' size) → this n-gram is unique too.
     if (repeated && repeated[i] === 0) {
       i++;
       continue;
     }
-    const a = prefix.a(i, n);
-    const b = prefix.b(i, n);
-    if (table.has(a, b)) {
+    if (table.add(prefix.a(i, n), prefix.b(i, n)) > 1) {
       for (let k = 0; k < n; k++) chars += lengths[i + k]!;
       i += n;
-    } else {
-      table.add(a, b);
-      i++;
-    }
+    } else i++;
   }
   return chars;
 }

@@ -8,6 +8,11 @@ export interface InvalidCharsOptions {
   maxRemovedFraction?: number;
 }
 
+/** Matches a character outside tab, newline and printable ASCII. */
+const PLAIN_ASCII = /[^\t\n\x20-\x7e]/;
+/** Matches a character outside tab, newline, space, ASCII letters/digits and `_`. */
+const PLAIN_ALNUM = /[^\t\n 0-9A-Za-z_]/;
+
 /**
  * The invalid-character filter: keeps word characters (letters, marks, digits, `_`),
  * whitespace and CJK (ideographs, kana, hangul, CJK punctuation, full-width forms); deletes
@@ -24,9 +29,13 @@ export function invalidCharsStage(options: InvalidCharsOptions = {}): CleaningSt
   // Whitespace control characters other than \n and space are also unwanted.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is this stage's job.
   const controls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
+  // Text made only of these characters is untouched by both patterns (checked exhaustively in
+  // the tests), so one fast test skips the Unicode-property scan for plain ASCII documents.
+  const plain = keepPunct ? PLAIN_ASCII : PLAIN_ALNUM;
   return {
     name: 'invalid_chars',
     apply(doc: Document): StageResult {
+      if (!plain.test(doc.text)) return doc;
       const text = doc.text.replace(controls, '').replace(invalid, '');
       if (text === doc.text) return doc;
       const removed = doc.text.length - text.length;

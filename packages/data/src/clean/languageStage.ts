@@ -50,6 +50,8 @@ export async function languageStage(options: LanguageOptions = {}): Promise<Clea
   const model = await loadLanguageModel();
   return {
     name: 'language',
+    // fastText's tables are evicted by the other stages' per-document work; run it batchwise.
+    batchwise: true,
     apply(doc: Document): StageResult {
       // fastText classifies one line; newlines would cut the input short.
       const text = doc.text.slice(0, sample).replace(/\s+/g, ' ');

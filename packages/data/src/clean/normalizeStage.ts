@@ -1,5 +1,6 @@
 import type { Document } from '../types.js';
 import type { CleaningStage } from './stage.js';
+import { tidyWhitespace } from './tidyWhitespace.js';
 
 export interface NormalizeOptions {
   /** Unicode normal form (default 'NFC'; 'NFKC' also folds compatibility characters). */
@@ -19,15 +20,7 @@ export function normalizeStage(options: NormalizeOptions = {}): CleaningStage {
     name: 'normalize',
     apply(doc: Document): Document {
       let text = doc.text.normalize(form);
-      if (whitespace) {
-        text = text
-          .replace(/\r\n?/g, '\n')
-          .replace(/[\t\v\f\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/g, ' ')
-          .replace(/ {2,}/g, ' ')
-          .replace(/ \n/g, '\n')
-          .replace(/\n{3,}/g, '\n\n')
-          .trim();
-      }
+      if (whitespace) text = tidyWhitespace(text);
       return text === doc.text ? doc : { ...doc, text };
     },
   };

@@ -13,6 +13,12 @@ export type StageResult = Document | Document[] | StageRejection;
 /** One composable cleaning step. `apply` must be pure with respect to other documents. */
 export interface CleaningStage {
   readonly name: string;
+  /**
+   * Run over a whole batch at a time rather than interleaved with the other stages per
+   * document (for stages whose model is worth keeping hot in the CPU caches). Never changes
+   * results: stages are pure per document.
+   */
+  readonly batchwise?: boolean;
   apply(doc: Document): StageResult;
 }
 

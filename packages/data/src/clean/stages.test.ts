@@ -45,6 +45,16 @@ describe('cleaning stages on hand-made documents', () => {
     );
   });
 
+  it('invalid chars: the plain-ASCII fast path only skips characters the full patterns keep', () => {
+    // 'é' is valid but not plain, so these documents go through the full patterns.
+    const printable = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('');
+    const withPunct = `\t\n${printable}é`;
+    expect(text(invalidCharsStage().apply(doc(withPunct)))).toBe(withPunct);
+    const alnum = `\t\n ${printable.replace(/[^0-9A-Za-z_]/g, '')}é`;
+    expect(text(invalidCharsStage({ keepPunctuation: false }).apply(doc(alnum)))).toBe(alnum);
+    // Without punctuation kept, ASCII punctuation still goes.
+    expect(text(invalidCharsStage({ keepPunctuation: false }).apply(doc(`${alnum}..`)))).toBe(alnum);
+  });
   it('gopher quality: accepts prose, rejects short, symbol-heavy, bullet lists and stop-word-free text', () => {
     const g = gopherQualityStage();
     expect(reason(g.apply(doc(GOOD)))).toBe('kept');

@@ -1,6 +1,7 @@
 import { SeededRandom } from '@deepline/core';
 import { describe, expect, it } from 'vitest';
-import { countWords, wordStats } from './textStats.js';
+import { countWords } from './textStats.js';
+import { wordStats } from './wordStats.js';
 
 const STOP = new Set(['the', 'be', 'to', 'of', 'and', 'that', 'have', 'with']);
 

@@ -1,4 +1,5 @@
-import { readdir, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { DataError } from '../errors.js';
 
@@ -19,7 +20,9 @@ export async function expandInputs(options: {
     const before = found.size;
     if (!GLOB_CHARS.test(pattern)) {
       const path = resolve(cwd, pattern);
-      const info = await stat(path).catch(() => undefined);
+      // Synchronous: callers often list thousands of files, and a promise round trip per stat
+      // costs far more CPU than the stat itself.
+      const info = statOrUndefined(path);
       if (!info)
         throw new DataError(`input not found: ${pattern}`, {
           code: 'INPUT_MISSING',
@@ -50,6 +53,14 @@ export async function expandInputs(options: {
     }
   }
   return [...found].sort();
+}
+
+function statOrUndefined(path: string): ReturnType<typeof statSync> | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 async function walk(dir: string): Promise<string[]> {

@@ -10,10 +10,8 @@ import { readCsv } from './readCsv.js';
 import { readJsonl } from './readJsonl.js';
 import { readParquet } from './readParquet.js';
 import { type TextUnit, readText } from './readText.js';
-import { type LoadedFile, loadWholeFile, wholeTextDocument } from './readWholeText.js';
+import { loadWholeFile, wholeTextDocument } from './readWholeText.js';
 import type { FieldSelection } from './recordToDocument.js';
-
-const PREFETCH = 8;
 
 export type InputFormat = 'text' | 'jsonl' | 'csv' | 'tsv' | 'parquet' | 'arrow';
 
@@ -65,20 +63,11 @@ export async function* readDocuments(options: ReadDocumentsOptions): AsyncGenera
   );
   const wholeFile = (i: number) => formats[i] === 'text' && (options.textUnit ?? 'file') === 'file';
   const maxBytes = options.maxRecordBytes ?? 64 << 20;
-  // Directories of small files (mail, SOTU) are I/O-bound when read one stream at a time: whole
-  // files are read up to PREFETCH ahead, each bounded by maxRecordBytes.
-  const pending = new Map<number, Promise<LoadedFile>>();
-  let next = 0;
   for (let i = 0; i < files.length; i++) {
     const file = files[i]!;
     const format = formats[i]!;
     if (wholeFile(i)) {
-      for (next = Math.max(next, i); next < files.length && next < i + PREFETCH; next++) {
-        if (wholeFile(next) && !pending.has(next))
-          pending.set(next, loadWholeFile(files[next]!, maxBytes));
-      }
-      const loaded = await (pending.get(i) ?? loadWholeFile(file, maxBytes));
-      pending.delete(i);
+      const loaded = loadWholeFile(file, maxBytes);
       const doc = wholeTextDocument({ loaded, report, invalidUtf8: options.invalidUtf8 });
       if (doc) yield doc;
       continue;
