@@ -12,7 +12,7 @@ struct Avx512Traits {
   static constexpr int MR = 14;
   static constexpr int NR = 32;
   static constexpr Index MC = 112;
-  static constexpr Index KC = 256;
+  static constexpr Index KC = 192;
   static constexpr Index NC = 4096;
 
   template <int W>

@@ -1,4 +1,6 @@
+import { availableParallelism, loadavg } from 'node:os';
 import { initBackend, tf } from '@deepline/core';
+import { nativeKernelsAvailable, registerNativeKernels, unregisterNativeKernels } from '@deepline/kernels-native';
 import { registerWasmKernels, unregisterWasmKernels, usesFma } from '@deepline/kernels-wasm';
 import { type BenchRow, defineBenchSuite } from '../benchSuite.js';
 import { TRAIN_BENCH_CONFIG } from '../trainBench/benchConfig.js';
@@ -49,6 +51,20 @@ export default defineBenchSuite({
     await registerWasmKernels({ relaxedSimd: 'enable' });
     const ours = trainTfjs(cfg, { steps, warmup, fusedAdam: true });
     log(`tfjs-wasm + deepline kernels: ${ours.tokensPerSecond.toFixed(0)} tokens/s (${describe(ours)}); ${(ours.tokensPerSecond / stock.tokensPerSecond).toFixed(1)}× stock; FMA GEMM: ${usesFma()}`);
+    // The optional native GEMM addon (@deepline/kernels-native) on top of the wasm kernels:
+    // BatchMatMul in place on the wasm heap, with 1 thread and with every core.
+    const nativeRuns: { threads: number; run: TrainRun }[] = [];
+    const nativeStatus = nativeKernelsAvailable();
+    if (!nativeStatus.available) log(`native GEMM unavailable: ${nativeStatus.reason}`);
+    else {
+      for (const threads of [...new Set([1, availableParallelism()])]) {
+        const status = await registerNativeKernels({ threads });
+        const run = trainTfjs(cfg, { steps, warmup, fusedAdam: true });
+        nativeRuns.push({ threads, run });
+        log(`tfjs-wasm + deepline kernels + native GEMM (${status.isa}, ${threads} thread(s)): ${run.tokensPerSecond.toFixed(0)} tokens/s (${describe(run)}); load average ${loadavg()[0]!.toFixed(2)}`);
+      }
+      await unregisterNativeKernels();
+    }
     // The real @deepline/layers DeepSeek-V3 model at the same sizes (MLA, decoupled RoPE,
     // the tiny preset's gate): the kernel overrides apply to it without any change to it.
     const layersOurs = trainLayers(cfg, { steps: 2, warmup: 1, fusedAdam: true });
@@ -69,6 +85,35 @@ export default defineBenchSuite({
     const peer = torch ? { peer: torch.tokensPerSecond, peerName: 'PyTorch CPU (OpenBLAS)' } : {};
     // Per CPU-second, against single-threaded torch: robust to other load on a shared VM.
     const cpuPeer = torchOne ? { peer: torchOne.tokensPerCpuSecond, peerName: 'PyTorch CPU, 1 thread' } : {};
+    const onePeer = torchOne ? { peer: torchOne.tokensPerSecond, peerName: 'PyTorch CPU (OpenBLAS), 1 thread' } : {};
+    const nativeRows: BenchRow[] = nativeRuns.flatMap(({ threads, run }) => [
+      {
+        name: `train tokens/s, tfjs-wasm + deepline kernels + native GEMM (${threads} thread${threads > 1 ? 's' : ''})`,
+        unit: 'tokens/s',
+        ours: run.tokensPerSecond,
+        higherIsBetter: true,
+        target: 1,
+        ...(threads === 1 ? onePeer : peer),
+      },
+      ...(threads === 1
+        ? [
+            {
+              name: 'train tokens/s, tfjs-wasm + deepline kernels + native GEMM (1 thread) vs the best torch setting',
+              unit: 'tokens/s',
+              ours: run.tokensPerSecond,
+              higherIsBetter: true,
+              ...peer,
+            },
+            {
+              name: 'train tokens per CPU-second, tfjs-wasm + deepline kernels + native GEMM (1 thread)',
+              unit: 'tokens/cpu-s',
+              ours: run.tokensPerCpuSecond,
+              higherIsBetter: true,
+              ...cpuPeer,
+            },
+          ]
+        : []),
+    ]);
     const rows: BenchRow[] = [
       { name: 'train tokens/s, tfjs-wasm stock kernels', unit: 'tokens/s', ours: stock.tokensPerSecond, higherIsBetter: true, ...peer },
       { name: 'train tokens/s, tfjs-wasm + deepline kernels', unit: 'tokens/s', ours: ours.tokensPerSecond, higherIsBetter: true, target: 1, ...peer },
@@ -96,6 +141,7 @@ export default defineBenchSuite({
         ...cpuPeer,
         note: 'derived from per-thread CPU time: wall time on a shared VM cannot show 2-core scaling',
       },
+      ...nativeRows,
       {
         name: '@deepline/layers DeepSeek model: deepline kernels vs stock tfjs-wasm',
         unit: 'tokens/s',

@@ -5,7 +5,7 @@ import type { TrainBenchConfig } from './benchConfig.js';
 import type { TrainRun } from './measureTfjs.js';
 
 // Debian's interpreter, where python3-torch installs (a pyenv python3 on PATH would not see it).
-const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const SCRIPT = fileURLToPath(new URL('../../torch/train_bench.py', import.meta.url));
 
 function torchImports(): boolean {
@@ -13,7 +13,7 @@ function torchImports(): boolean {
 }
 
 /** Debian's multi-threaded OpenBLAS directory (torch uses whatever libblas.so.3 it finds first). */
-function openblasDir(): string | undefined {
+export function openblasDir(): string | undefined {
   const triplet = process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
   const dir = `/usr/lib/${triplet}/openblas-pthread`;
   return existsSync(`${dir}/libblas.so.3`) ? dir : undefined;
