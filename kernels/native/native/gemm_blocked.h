@@ -78,6 +78,23 @@ void store_partial(const float* tile, float* c, Index ldc, int mr, int nr, bool 
   }
 }
 
+// Runs the micro-kernel with exactly `rows` (<= MR) rows and, when `half`, half the register
+// tile's columns, into a tile buffer: edge tiles then cost what they compute, not a full tile.
+template <class Traits, int R>
+inline void edge_kernel(int rows, bool half, Index kc, const float* a, const float* b, float* tile) {
+  if constexpr (R > 0) {
+    if (rows == R) {
+      if (half) {
+        Traits::template kernel<R, Traits::NV / 2>(kc, a, b, tile, Traits::NR, false);
+      } else {
+        Traits::template kernel<R, Traits::NV>(kc, a, b, tile, Traits::NR, false);
+      }
+      return;
+    }
+    edge_kernel<Traits, R - 1>(rows, half, kc, a, b, tile);
+  }
+}
+
 // Goto/BLIS loop nest: N blocks (nc) -> K blocks (kc, B packed once) -> M blocks (mc, A packed)
 // -> NR column strips -> MR row strips -> micro-kernel. The first K block writes C, later
 // ones accumulate, so C never needs zeroing.
@@ -113,9 +130,9 @@ void gemm_blocked(const GemmProblem& pr, float* apack, float* bpack) {
             const float* astrip = apack + ir * kc;
             float* c = pr.c + (ic + ir) * pr.ldc + jc + jr;
             if (mr == MR && nr == NR) {
-              Traits::micro(kc, astrip, bstrip, c, pr.ldc, accumulate);
+              Traits::template kernel<MR, Traits::NV>(kc, astrip, bstrip, c, pr.ldc, accumulate);
             } else {
-              Traits::micro(kc, astrip, bstrip, tile, NR, false);
+              edge_kernel<Traits, MR>(mr, 2 * nr <= NR, kc, astrip, bstrip, tile);
               store_partial<MR, NR>(tile, c, pr.ldc, mr, nr, accumulate);
             }
           }

@@ -26,42 +26,39 @@ struct Avx2Traits {
 
   static inline void transpose8(const float* const rows[8], float* dst, Index stride) { transpose8_avx(rows, dst, stride); }
 
-  // C[6, 16] (+)= A-panel[6, kc] * B-panel[kc, 16]; panels are packed (a[p*6 + i], b[p*16 + j]).
-  static inline void micro(Index kc, const float* __restrict a, const float* __restrict b, float* c, Index ldc, bool accumulate) {
-    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
-    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
-    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
-    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-    for (Index p = 0; p < kc; ++p) {
-      const __m256 b0 = _mm256_load_ps(b);
-      const __m256 b1 = _mm256_load_ps(b + 8);
-      __m256 x;
-      x = _mm256_broadcast_ss(a + 0); c00 = _mm256_fmadd_ps(x, b0, c00); c01 = _mm256_fmadd_ps(x, b1, c01);
-      x = _mm256_broadcast_ss(a + 1); c10 = _mm256_fmadd_ps(x, b0, c10); c11 = _mm256_fmadd_ps(x, b1, c11);
-      x = _mm256_broadcast_ss(a + 2); c20 = _mm256_fmadd_ps(x, b0, c20); c21 = _mm256_fmadd_ps(x, b1, c21);
-      x = _mm256_broadcast_ss(a + 3); c30 = _mm256_fmadd_ps(x, b0, c30); c31 = _mm256_fmadd_ps(x, b1, c31);
-      x = _mm256_broadcast_ss(a + 4); c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41);
-      x = _mm256_broadcast_ss(a + 5); c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51);
-      a += 6;
-      b += 16;
-    }
-    store_row(c + 0 * ldc, c00, c01, accumulate);
-    store_row(c + 1 * ldc, c10, c11, accumulate);
-    store_row(c + 2 * ldc, c20, c21, accumulate);
-    store_row(c + 3 * ldc, c30, c31, accumulate);
-    store_row(c + 4 * ldc, c40, c41, accumulate);
-    store_row(c + 5 * ldc, c50, c51, accumulate);
-  }
+  static constexpr int NV = 2;  // 8-float vectors per tile row
 
-  static inline void store_row(float* c, __m256 lo, __m256 hi, bool accumulate) {
-    if (accumulate) {
-      lo = _mm256_add_ps(lo, _mm256_loadu_ps(c));
-      hi = _mm256_add_ps(hi, _mm256_loadu_ps(c + 8));
+  // C[R, 8V] (+)= A-panel[R, kc] * B-panel[kc, 8V]; panels are packed with the full tile's
+  // strides (a[p*MR + i], b[p*NR + j]), so edge tiles read the same buffers.
+  template <int R, int V>
+  static inline void kernel(Index kc, const float* __restrict a, const float* __restrict b, float* c, Index ldc, bool accumulate) {
+    __m256 acc[R][V];
+#pragma GCC unroll 6
+    for (int i = 0; i < R; ++i) {
+#pragma GCC unroll 2
+      for (int v = 0; v < V; ++v) acc[i][v] = _mm256_setzero_ps();
     }
-    _mm256_storeu_ps(c, lo);
-    _mm256_storeu_ps(c + 8, hi);
+    for (Index p = 0; p < kc; ++p) {
+      __m256 bv[V];
+#pragma GCC unroll 2
+      for (int v = 0; v < V; ++v) bv[v] = _mm256_load_ps(b + 8 * v);
+#pragma GCC unroll 6
+      for (int i = 0; i < R; ++i) {
+        const __m256 x = _mm256_broadcast_ss(a + i);
+#pragma GCC unroll 2
+        for (int v = 0; v < V; ++v) acc[i][v] = _mm256_fmadd_ps(x, bv[v], acc[i][v]);
+      }
+      a += MR;
+      b += NR;
+    }
+#pragma GCC unroll 6
+    for (int i = 0; i < R; ++i) {
+#pragma GCC unroll 2
+      for (int v = 0; v < V; ++v) {
+        float* dst = c + i * ldc + 8 * v;
+        _mm256_storeu_ps(dst, accumulate ? _mm256_add_ps(acc[i][v], _mm256_loadu_ps(dst)) : acc[i][v]);
+      }
+    }
   }
 };
 

@@ -26,37 +26,38 @@ struct Avx512Traits {
 
   static inline void transpose8(const float* const rows[8], float* dst, Index stride) { transpose8_avx(rows, dst, stride); }
 
-  // C[14, 32] (+)= A-panel[14, kc] * B-panel[kc, 32]; panels packed as a[p*14 + i], b[p*32 + j].
-  static inline void micro(Index kc, const float* __restrict a, const float* __restrict b, float* c, Index ldc, bool accumulate) {
-    __m512 acc[MR][2];
+  static constexpr int NV = 2;  // 16-float vectors per tile row
+
+  // C[R, 16V] (+)= A-panel[R, kc] * B-panel[kc, 16V]; panels are packed with the full tile's
+  // strides (a[p*MR + i], b[p*NR + j]), so edge tiles read the same buffers.
+  template <int R, int V>
+  static inline void kernel(Index kc, const float* __restrict a, const float* __restrict b, float* c, Index ldc, bool accumulate) {
+    __m512 acc[R][V];
 #pragma GCC unroll 14
-    for (int i = 0; i < MR; ++i) {
-      acc[i][0] = _mm512_setzero_ps();
-      acc[i][1] = _mm512_setzero_ps();
+    for (int i = 0; i < R; ++i) {
+#pragma GCC unroll 2
+      for (int v = 0; v < V; ++v) acc[i][v] = _mm512_setzero_ps();
     }
     for (Index p = 0; p < kc; ++p) {
-      const __m512 b0 = _mm512_load_ps(b);
-      const __m512 b1 = _mm512_load_ps(b + 16);
+      __m512 bv[V];
+#pragma GCC unroll 2
+      for (int v = 0; v < V; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
 #pragma GCC unroll 14
-      for (int i = 0; i < MR; ++i) {
+      for (int i = 0; i < R; ++i) {
         const __m512 x = _mm512_set1_ps(a[i]);
-        acc[i][0] = _mm512_fmadd_ps(x, b0, acc[i][0]);
-        acc[i][1] = _mm512_fmadd_ps(x, b1, acc[i][1]);
+#pragma GCC unroll 2
+        for (int v = 0; v < V; ++v) acc[i][v] = _mm512_fmadd_ps(x, bv[v], acc[i][v]);
       }
       a += MR;
       b += NR;
     }
 #pragma GCC unroll 14
-    for (int i = 0; i < MR; ++i) {
-      float* row = c + i * ldc;
-      __m512 lo = acc[i][0];
-      __m512 hi = acc[i][1];
-      if (accumulate) {
-        lo = _mm512_add_ps(lo, _mm512_loadu_ps(row));
-        hi = _mm512_add_ps(hi, _mm512_loadu_ps(row + 16));
+    for (int i = 0; i < R; ++i) {
+#pragma GCC unroll 2
+      for (int v = 0; v < V; ++v) {
+        float* dst = c + i * ldc + 16 * v;
+        _mm512_storeu_ps(dst, accumulate ? _mm512_add_ps(acc[i][v], _mm512_loadu_ps(dst)) : acc[i][v]);
       }
-      _mm512_storeu_ps(row, lo);
-      _mm512_storeu_ps(row + 16, hi);
     }
   }
 };

@@ -23,22 +23,27 @@ struct GenericTraits {
     }
   }
 
-  static inline void micro(Index kc, const float* __restrict a, const float* __restrict b, float* c, Index ldc, bool accumulate) {
-    float acc[MR][NR] = {};
+  static constexpr int NV = 2;  // 8-float column groups per tile row
+
+  // C[R, 8V] (+)= A-panel[R, kc] * B-panel[kc, 8V] (packed with the full tile's strides).
+  template <int R, int V>
+  static inline void kernel(Index kc, const float* __restrict a, const float* __restrict b, float* c, Index ldc, bool accumulate) {
+    constexpr int W = 8 * V;
+    float acc[R][W] = {};
     for (Index p = 0; p < kc; ++p) {
-      for (int i = 0; i < MR; ++i) {
+      for (int i = 0; i < R; ++i) {
         const float x = a[i];
-        for (int j = 0; j < NR; ++j) acc[i][j] += x * b[j];
+        for (int j = 0; j < W; ++j) acc[i][j] += x * b[j];
       }
       a += MR;
       b += NR;
     }
-    for (int i = 0; i < MR; ++i) {
+    for (int i = 0; i < R; ++i) {
       float* row = c + i * ldc;
       if (accumulate) {
-        for (int j = 0; j < NR; ++j) row[j] += acc[i][j];
+        for (int j = 0; j < W; ++j) row[j] += acc[i][j];
       } else {
-        for (int j = 0; j < NR; ++j) row[j] = acc[i][j];
+        for (int j = 0; j < W; ++j) row[j] = acc[i][j];
       }
     }
   }

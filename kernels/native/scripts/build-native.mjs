@@ -17,8 +17,15 @@ const tag = '[@deepline/kernels-native]';
 
 function finish(built, reason) {
   mkdirSync(buildDir, { recursive: true });
-  writeFileSync(statusFile, `${JSON.stringify({ built, reason, node: process.version, arch: process.arch }, null, 2)}\n`);
-  console.log(built ? `${tag} ${reason}` : `${tag} native GEMM not built: ${reason} (the wasm kernels are used instead)`);
+  writeFileSync(
+    statusFile,
+    `${JSON.stringify({ built, reason, node: process.version, arch: process.arch }, null, 2)}\n`,
+  );
+  console.log(
+    built
+      ? `${tag} ${reason}`
+      : `${tag} native GEMM not built: ${reason} (the wasm kernels are used instead)`,
+  );
   process.exit(0);
 }
 
@@ -39,12 +46,14 @@ function findNodeGyp() {
 
 const flag = (process.env.DEEPLINE_NATIVE ?? '').toLowerCase();
 if (flag === 'off' || flag === '0') finish(false, 'skipped: DEEPLINE_NATIVE=off');
-if (process.platform !== 'linux' && process.platform !== 'darwin') finish(false, `platform ${process.platform} is not supported by binding.gyp`);
+if (process.platform !== 'linux' && process.platform !== 'darwin')
+  finish(false, `platform ${process.platform} is not supported by binding.gyp`);
 
 // Headers of the running Node: <prefix>/include/node (what node-gyp's --nodedir expects), so
 // nothing is downloaded.
 const prefix = dirname(dirname(process.execPath));
-if (!existsSync(join(prefix, 'include', 'node', 'node_api.h'))) finish(false, 'Node headers not found in <node prefix>/include/node');
+if (!existsSync(join(prefix, 'include', 'node', 'node_api.h')))
+  finish(false, 'Node headers not found in <node prefix>/include/node');
 const cxx = process.env.CXX || 'c++';
 if (!works(cxx, ['--version'])) finish(false, `no C++ compiler ('${cxx} --version' failed)`);
 if (!works('make', ['--version'])) finish(false, "no 'make'");
@@ -55,16 +64,25 @@ if (!nodeGyp) finish(false, 'node-gyp not found (neither a dependency nor npm_co
 
 const started = Date.now();
 const jobs = String(Math.max(1, Math.min(4, (await import('node:os')).availableParallelism())));
-const result = spawnSync(process.execPath, [nodeGyp, 'rebuild', `--nodedir=${prefix}`, `--python=${python}`, '--jobs', jobs], {
-  cwd: root,
-  encoding: 'utf8',
-  env: { ...process.env, npm_config_nodedir: prefix },
-  timeout: 300_000,
-});
+const result = spawnSync(
+  process.execPath,
+  [nodeGyp, 'rebuild', `--nodedir=${prefix}`, `--python=${python}`, '--jobs', jobs],
+  {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, npm_config_nodedir: prefix },
+    timeout: 300_000,
+  },
+);
 if (result.status !== 0) {
-  const lines = `${result.stderr ?? ''}\n${result.stdout ?? ''}`.split('\n').filter((l) => /error/i.test(l));
+  const lines = `${result.stderr ?? ''}\n${result.stdout ?? ''}`
+    .split('\n')
+    .filter((l) => /error/i.test(l));
   rmSync(addonFile, { force: true });
-  finish(false, `node-gyp rebuild failed: ${(lines[0] ?? result.error?.message ?? `exit ${result.status}`).trim().slice(0, 300)}`);
+  finish(
+    false,
+    `node-gyp rebuild failed: ${(lines[0] ?? result.error?.message ?? `exit ${result.status}`).trim().slice(0, 300)}`,
+  );
 }
 
 // Load it in a fresh process and check one small product, so a broken binary is never kept.
@@ -75,7 +93,10 @@ if (c.join() !== '4,5,10,11') throw new Error('wrong result ' + c.join());
 process.stdout.write(m.isa());`;
 try {
   const isa = execFileSync(process.execPath, ['-e', check], { encoding: 'utf8' });
-  finish(true, `built native GEMM addon in ${((Date.now() - started) / 1000).toFixed(1)} s (${isa} kernels)`);
+  finish(
+    true,
+    `built native GEMM addon in ${((Date.now() - started) / 1000).toFixed(1)} s (${isa} kernels)`,
+  );
 } catch (error) {
   rmSync(addonFile, { force: true });
   finish(false, `the built addon failed its self-check: ${String(error.message).split('\n')[0]}`);

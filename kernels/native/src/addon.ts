@@ -9,7 +9,13 @@ export interface NativeAddon {
    * m, n, k; element strides rsa, csa, rsb, csb; ldc; batches; C's batch stride. `offsets`
    * (Int32Array, 2 per batch entry): element offsets of A and B relative to the first entry.
    */
-  gemm(a: ArrayBufferLike | ArrayBufferView, b: ArrayBufferLike | ArrayBufferView, c: ArrayBufferLike | ArrayBufferView, params: Float64Array, offsets?: Int32Array): void;
+  gemm(
+    a: ArrayBufferLike | ArrayBufferView,
+    b: ArrayBufferLike | ArrayBufferView,
+    c: ArrayBufferLike | ArrayBufferView,
+    params: Float64Array,
+    offsets?: Int32Array,
+  ): void;
   setThreads(threads: number): void;
   threads(): number;
   setSpinMicroseconds(us: number): void;
@@ -36,7 +42,10 @@ let cached: AddonLoad | undefined;
 
 function buildStatusReason(): string | undefined {
   try {
-    const status = JSON.parse(readFileSync(buildStatusPath, 'utf8')) as { built?: boolean; reason?: string };
+    const status = JSON.parse(readFileSync(buildStatusPath, 'utf8')) as {
+      built?: boolean;
+      reason?: string;
+    };
     return status.built ? undefined : status.reason;
   } catch {
     return undefined;
@@ -53,7 +62,11 @@ export function loadAddon(): AddonLoad {
     cached = { reason: 'disabled by DEEPLINE_NATIVE=off' };
   } else if (!existsSync(addonPath)) {
     const why = buildStatusReason();
-    cached = { reason: why ? `not built: ${why}` : 'not built (run `pnpm --filter @deepline/kernels-native run build:native`)' };
+    cached = {
+      reason: why
+        ? `not built: ${why}`
+        : 'not built (run `pnpm --filter @deepline/kernels-native run build:native`)',
+    };
   } else {
     try {
       const addon = createRequire(import.meta.url)(addonPath) as NativeAddon;

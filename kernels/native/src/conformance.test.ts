@@ -4,7 +4,14 @@ import { seededFloats } from '@deepline/test-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAddon } from './addon.js';
 import { nativeBatchMatMulCalls } from './nativeBatchMatMul.js';
-import { type NativeIsa, nativeKernelsAvailable, registerNativeKernels, setNativeIsa, setNativeThreads, unregisterNativeKernels } from './registerNativeKernels.js';
+import {
+  type NativeIsa,
+  nativeKernelsAvailable,
+  registerNativeKernels,
+  setNativeIsa,
+  setNativeThreads,
+  unregisterNativeKernels,
+} from './registerNativeKernels.js';
 
 // BatchMatMul on tfjs-wasm through the native GEMM, forward and gradients, against the cpu
 // backend running tfjs' own kernels (the independent oracle), for each kernel set and 1 or 2
@@ -18,9 +25,23 @@ interface Result {
 }
 
 /** Forward value of fn, and gradients of sum(fn(xs) ⊙ r) for a fixed random cotangent r. */
-async function run(backend: 'cpu' | 'wasm', shapes: number[][], fn: (xs: tf.Tensor[]) => tf.Tensor, grad: boolean): Promise<Result> {
+async function run(
+  backend: 'cpu' | 'wasm',
+  shapes: number[][],
+  fn: (xs: tf.Tensor[]) => tf.Tensor,
+  grad: boolean,
+): Promise<Result> {
   await tf.setBackend(backend);
-  const xs = shapes.map((s, i) => tf.tensor(seededFloats(s.reduce((a, b) => a * b, 1), 100 + i * 7 + s.length, 1), s));
+  const xs = shapes.map((s, i) =>
+    tf.tensor(
+      seededFloats(
+        s.reduce((a, b) => a * b, 1),
+        100 + i * 7 + s.length,
+        1,
+      ),
+      s,
+    ),
+  );
   try {
     const y = tf.tidy(() => fn(xs));
     const value = new Float32Array(await y.data());
@@ -49,14 +70,19 @@ function worstRatio(a: Float32Array, b: Float32Array, atol = 1e-4, rtol = 1e-3):
   return worst;
 }
 
-async function expectConforms(shapes: number[][], fn: (xs: tf.Tensor[]) => tf.Tensor, grad = true): Promise<void> {
+async function expectConforms(
+  shapes: number[][],
+  fn: (xs: tf.Tensor[]) => tf.Tensor,
+  grad = true,
+): Promise<void> {
   const reference = await run('cpu', shapes, fn, grad);
   const before = nativeBatchMatMulCalls();
   const ours = await run('wasm', shapes, fn, grad);
   expect(nativeBatchMatMulCalls(), 'the native kernel ran').toBeGreaterThan(before);
   expect(worstRatio(ours.value, reference.value)).toBeLessThanOrEqual(1);
   expect(ours.grads.length).toBe(reference.grads.length);
-  for (const [i, g] of ours.grads.entries()) expect(worstRatio(g, reference.grads[i]!), `gradient ${i}`).toBeLessThanOrEqual(1);
+  for (const [i, g] of ours.grads.entries())
+    expect(worstRatio(g, reference.grads[i]!), `gradient ${i}`).toBeLessThanOrEqual(1);
 }
 
 /** [a shape, b shape, transposeA, transposeB, gradients?] */
@@ -80,7 +106,10 @@ function cases(): [string, Case][] {
     const [m, n, k] = [1 + rng.int(70), 1 + rng.int(70), 1 + rng.int(90)];
     const ta = i % 2 === 1;
     const tb = i >= 2 && i < 4 ? true : i >= 4;
-    out.push([`random ${m}x${n}x${k} ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'}`, [ta ? [k, m] : [m, k], tb ? [n, k] : [k, n], ta, tb, true]]);
+    out.push([
+      `random ${m}x${n}x${k} ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'}`,
+      [ta ? [k, m] : [m, k], tb ? [n, k] : [k, n], ta, tb, true],
+    ]);
   }
   return out;
 }
@@ -106,55 +135,65 @@ const configs: [NativeIsa, number][] = [
   ['generic', 2],
 ];
 
-describe.runIf(status.available)('BatchMatMul on tfjs-wasm through the native GEMM vs tfjs-cpu', () => {
-  for (const [isa, threads] of configs) {
-    describe(`${isa} kernels, ${threads} thread(s)`, () => {
-      beforeAll(() => {
-        if (!(status.supportedIsas ?? []).includes(isa) && isa !== 'auto') return;
-        setNativeIsa(isa);
-        setNativeThreads(threads);
-        // With two threads, split even small products so the tiling across threads is exercised.
-        loadAddon().addon!.setParallelMinFlops(threads > 1 ? 0 : 4e6);
-      });
-      for (const [name, [a, b, ta, tb, grad]] of cases()) {
-        it.runIf(isa === 'auto' || (status.supportedIsas ?? []).includes(isa))(name, async () => {
-          await expectConforms([a, b], ([x, y]) => tf.matMul(x!, y!, ta, tb), grad);
+describe.runIf(status.available)(
+  'BatchMatMul on tfjs-wasm through the native GEMM vs tfjs-cpu',
+  () => {
+    for (const [isa, threads] of configs) {
+      describe(`${isa} kernels, ${threads} thread(s)`, () => {
+        beforeAll(() => {
+          if (!(status.supportedIsas ?? []).includes(isa) && isa !== 'auto') return;
+          setNativeIsa(isa);
+          setNativeThreads(threads);
+          // With two threads, split even small products so the tiling across threads is exercised.
+          loadAddon().addon!.setParallelMinFlops(threads > 1 ? 0 : 4e6);
         });
-      }
-    });
-  }
-
-  it('gradients through a chain of matmuls (the 2-layer MLP pattern) match', async () => {
-    setNativeIsa('auto');
-    setNativeThreads(2);
-    await expectConforms([[33, 40], [40, 57], [29, 57]], ([x, w1, w2]) => tf.matMul(tf.relu(tf.matMul(x!, w1!)), w2!, false, true));
-  });
-
-  it('int32 inputs go to the kernel underneath (no float reinterpretation)', async () => {
-    await tf.setBackend('wasm');
-    const a = tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32');
-    const before = nativeBatchMatMulCalls();
-    // The stock/wasm kernels reject int32 matmul on wasm; what matters is that it is not ours.
-    try {
-      tf.matMul(a, a).dispose();
-    } catch {
-      // rejected by the kernel underneath
+        for (const [name, [a, b, ta, tb, grad]] of cases()) {
+          it.runIf(isa === 'auto' || (status.supportedIsas ?? []).includes(isa))(name, async () => {
+            await expectConforms([a, b], ([x, y]) => tf.matMul(x!, y!, ta, tb), grad);
+          });
+        }
+      });
     }
-    expect(nativeBatchMatMulCalls()).toBe(before);
-    a.dispose();
-    await tf.setBackend('cpu');
-  });
 
-  it('unregistering restores the wasm pack’s BatchMatMul, registering puts the native one back', async () => {
-    await tf.setBackend('wasm');
-    const native = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
-    await unregisterNativeKernels();
-    const underneath = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
-    expect(underneath).not.toBe(native);
-    // Not the stock kernel either: the wasm pack's GEMM is what the native pack sat on.
-    expect(underneath).not.toBe(originalKernel('BatchMatMul', 'wasm')!.kernelFunc);
-    await registerNativeKernels({ threads: 1 });
-    expect(tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc).not.toBe(underneath);
-    await tf.setBackend('cpu');
-  });
-});
+    it('gradients through a chain of matmuls (the 2-layer MLP pattern) match', async () => {
+      setNativeIsa('auto');
+      setNativeThreads(2);
+      await expectConforms(
+        [
+          [33, 40],
+          [40, 57],
+          [29, 57],
+        ],
+        ([x, w1, w2]) => tf.matMul(tf.relu(tf.matMul(x!, w1!)), w2!, false, true),
+      );
+    });
+
+    it('int32 inputs go to the kernel underneath (no float reinterpretation)', async () => {
+      await tf.setBackend('wasm');
+      const a = tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32');
+      const before = nativeBatchMatMulCalls();
+      // The stock/wasm kernels reject int32 matmul on wasm; what matters is that it is not ours.
+      try {
+        tf.matMul(a, a).dispose();
+      } catch {
+        // rejected by the kernel underneath
+      }
+      expect(nativeBatchMatMulCalls()).toBe(before);
+      a.dispose();
+      await tf.setBackend('cpu');
+    });
+
+    it('unregistering restores the wasm pack’s BatchMatMul, registering puts the native one back', async () => {
+      await tf.setBackend('wasm');
+      const native = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
+      await unregisterNativeKernels();
+      const underneath = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
+      expect(underneath).not.toBe(native);
+      // Not the stock kernel either: the wasm pack's GEMM is what the native pack sat on.
+      expect(underneath).not.toBe(originalKernel('BatchMatMul', 'wasm')!.kernelFunc);
+      await registerNativeKernels({ threads: 1 });
+      expect(tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc).not.toBe(underneath);
+      await tf.setBackend('cpu');
+    });
+  },
+);

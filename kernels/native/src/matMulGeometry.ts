@@ -37,7 +37,12 @@ function operandBatch(outDims: readonly number[], dims: readonly number[], index
  * operand is read through swapped strides (never materialised), and batch dims broadcast
  * numpy-style, each output entry pointing at the A and B entries it reads.
  */
-export function matMulGeometry(aShape: readonly number[], bShape: readonly number[], transposeA: boolean, transposeB: boolean): MatMulGeometry {
+export function matMulGeometry(
+  aShape: readonly number[],
+  bShape: readonly number[],
+  transposeA: boolean,
+  transposeB: boolean,
+): MatMulGeometry {
   if (aShape.length < 2 || bShape.length < 2) {
     throw new Error(`matMul needs rank >= 2 operands, got a [${aShape}] and b [${bShape}]`);
   }
@@ -48,7 +53,9 @@ export function matMulGeometry(aShape: readonly number[], bShape: readonly numbe
   const n = transposeB ? bRows : bCols;
   const kB = transposeB ? bCols : bRows;
   if (k !== kB) {
-    throw new Error(`matMul: inner dimensions ${k} and ${kB} differ (a [${aShape}], b [${bShape}], transposeA ${transposeA}, transposeB ${transposeB})`);
+    throw new Error(
+      `matMul: inner dimensions ${k} and ${kB} differ (a [${aShape}], b [${bShape}], transposeA ${transposeA}, transposeB ${transposeB})`,
+    );
   }
   const aDims = aShape.slice(0, -2);
   const bDims = bShape.slice(0, -2);

@@ -4,14 +4,21 @@ import { matMulGeometry } from './matMulGeometry.js';
 
 /** The parts of tfjs-backend-wasm's BackendWasm this kernel uses (tensors live in one heap). */
 export interface WasmHeapBackend {
-  wasm: { asm?: { memory?: { buffer: ArrayBufferLike } }; wasmMemory?: { buffer: ArrayBufferLike }; HEAPU8: Uint8Array };
+  wasm: {
+    asm?: { memory?: { buffer: ArrayBufferLike } };
+    wasmMemory?: { buffer: ArrayBufferLike };
+    HEAPU8: Uint8Array;
+  };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
 
 /** The heap as the addon takes it; read on every call because memory growth detaches the old buffer. */
 function heapOf(backend: WasmHeapBackend): ArrayBufferLike | ArrayBufferView {
-  const buffer = backend.wasm.asm?.memory?.buffer ?? backend.wasm.wasmMemory?.buffer ?? backend.wasm.HEAPU8.buffer;
+  const buffer =
+    backend.wasm.asm?.memory?.buffer ??
+    backend.wasm.wasmMemory?.buffer ??
+    backend.wasm.HEAPU8.buffer;
   // A threaded build's SharedArrayBuffer goes through a view (N-API takes typed arrays over either).
   return buffer instanceof ArrayBuffer ? buffer : new Uint8Array(buffer);
 }
@@ -35,7 +42,10 @@ export function nativeBatchMatMulCalls(): number {
  * and output byte offsets come from the backend's dataIdMap, transposes are strides and batch
  * broadcasting is a per-entry offset table. `fallback` handles non-float32 inputs.
  */
-export function nativeBatchMatMulKernel(addon: NativeAddon, fallback: tf.KernelFunc): tf.KernelFunc {
+export function nativeBatchMatMulKernel(
+  addon: NativeAddon,
+  fallback: tf.KernelFunc,
+): tf.KernelFunc {
   return (args) => {
     const backend = args.backend as unknown as WasmHeapBackend;
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };

@@ -4,7 +4,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadAddon, resetAddonCache } from './addon.js';
 import { NativeKernelsError } from './errors.js';
 import { nativeGemm } from './nativeGemm.js';
-import { nativeKernelsAvailable, registerNativeKernels, setNativeIsa, setNativeThreads } from './registerNativeKernels.js';
+import {
+  nativeKernelsAvailable,
+  registerNativeKernels,
+  setNativeIsa,
+  setNativeThreads,
+} from './registerNativeKernels.js';
 
 // The addon alone (no tfjs): every kernel set and thread count against a float64 triple loop.
 
@@ -12,7 +17,15 @@ const status = nativeKernelsAvailable();
 const isas = (status.supportedIsas ?? []) as ('avx512' | 'avx2' | 'generic')[];
 
 /** Float64 reference of op(A)·op(B) for row-major stored operands. */
-function reference(a: Float32Array, b: Float32Array, m: number, n: number, k: number, ta: boolean, tb: boolean): Float64Array {
+function reference(
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  n: number,
+  k: number,
+  ta: boolean,
+  tb: boolean,
+): Float64Array {
   const c = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let p = 0; p < k; p++) {
@@ -65,41 +78,88 @@ describe.runIf(status.available)('native GEMM against a float64 reference', () =
 
   for (const isa of ['avx512', 'avx2', 'generic'] as const) {
     for (const threads of [1, 2]) {
-      it.runIf(isas.includes(isa))(`${isa}, ${threads} thread(s): random shapes, all four transpose modes`, () => {
-        setNativeIsa(isa);
-        setNativeThreads(threads);
-        // Split even small products across the threads, so the threaded tiling is exercised.
-        loadAddon().addon!.setParallelMinFlops(threads > 1 ? 0 : 4e6);
-        for (const [m, n, k] of shapes()) {
-          const a = seededFloats(m * k, m * 31 + k, 1);
-          const b = seededFloats(k * n, n * 17 + k, 1);
-          for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-            const c = nativeGemm({ a, b, m, n, k, transposeA: ta, transposeB: tb });
-            expectClose(c, reference(a, b, m, n, k, ta, tb), k, `${m}x${n}x${k} ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'}`);
+      it.runIf(isas.includes(isa))(
+        `${isa}, ${threads} thread(s): random shapes, all four transpose modes`,
+        () => {
+          setNativeIsa(isa);
+          setNativeThreads(threads);
+          // Split even small products across the threads, so the threaded tiling is exercised.
+          loadAddon().addon!.setParallelMinFlops(threads > 1 ? 0 : 4e6);
+          for (const [m, n, k] of shapes()) {
+            const a = seededFloats(m * k, m * 31 + k, 1);
+            const b = seededFloats(k * n, n * 17 + k, 1);
+            for (const [ta, tb] of [
+              [false, false],
+              [true, false],
+              [false, true],
+              [true, true],
+            ] as const) {
+              const c = nativeGemm({ a, b, m, n, k, transposeA: ta, transposeB: tb });
+              expectClose(
+                c,
+                reference(a, b, m, n, k, ta, tb),
+                k,
+                `${m}x${n}x${k} ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'}`,
+              );
+            }
           }
-        }
-        loadAddon().addon!.setParallelMinFlops(4e6);
-      });
+          loadAddon().addon!.setParallelMinFlops(4e6);
+        },
+      );
     }
   }
 
   it('k = 0 writes zeros and m·n = 0 is a no-op', () => {
-    const out = nativeGemm({ a: new Float32Array(0), b: new Float32Array(0), m: 2, n: 3, k: 0, out: new Float32Array(6).fill(7) });
+    const out = nativeGemm({
+      a: new Float32Array(0),
+      b: new Float32Array(0),
+      m: 2,
+      n: 3,
+      k: 0,
+      out: new Float32Array(6).fill(7),
+    });
     expect(Array.from(out)).toEqual([0, 0, 0, 0, 0, 0]);
-    expect(nativeGemm({ a: new Float32Array(0), b: new Float32Array(4), m: 0, n: 4, k: 1 }).length).toBe(0);
+    expect(
+      nativeGemm({ a: new Float32Array(0), b: new Float32Array(4), m: 0, n: 4, k: 1 }).length,
+    ).toBe(0);
   });
 
   it('rejects bad inputs with errors naming the field', () => {
     const a = new Float32Array(6);
-    expect(() => nativeGemm({ a, b: new Float32Array(6), m: 2, n: 3, k: 4 })).toThrow(/a holds 6 values, needs m·k = 8/);
-    expect(() => nativeGemm({ a, b: new Float32Array(6), m: 2, n: 3, k: 1.5 })).toThrow(NativeKernelsError);
+    expect(() => nativeGemm({ a, b: new Float32Array(6), m: 2, n: 3, k: 4 })).toThrow(
+      /a holds 6 values, needs m·k = 8/,
+    );
+    expect(() => nativeGemm({ a, b: new Float32Array(6), m: 2, n: 3, k: 1.5 })).toThrow(
+      NativeKernelsError,
+    );
     expect(() => setNativeThreads(0)).toThrow(/threads must be an integer from 1 to 256/);
     expect(() => setNativeIsa('sse9' as never)).toThrow(/isa must be one of/);
     // The addon's own bounds check: an operand reaching past its buffer throws, never reads past it.
     const params = new Float64Array([0, 0, 0, 2, 2, 3, 3, 1, 2, 1, 2, 1, 4]);
-    expect(() => loadAddon().addon!.gemm(new Float32Array(5), new Float32Array(6), new Float32Array(4), params)).toThrow(/A reaches past its buffer/);
-    expect(() => loadAddon().addon!.gemm(new Float32Array(6), new Float32Array(6), new Float32Array(3), params)).toThrow(/C reaches past its buffer/);
-    expect(() => loadAddon().addon!.gemm(new Float32Array(6), new Float32Array(6), new Float32Array(4), new Float64Array(3))).toThrow(/params must hold 13/);
+    expect(() =>
+      loadAddon().addon!.gemm(
+        new Float32Array(5),
+        new Float32Array(6),
+        new Float32Array(4),
+        params,
+      ),
+    ).toThrow(/A reaches past its buffer/);
+    expect(() =>
+      loadAddon().addon!.gemm(
+        new Float32Array(6),
+        new Float32Array(6),
+        new Float32Array(3),
+        params,
+      ),
+    ).toThrow(/C reaches past its buffer/);
+    expect(() =>
+      loadAddon().addon!.gemm(
+        new Float32Array(6),
+        new Float32Array(6),
+        new Float32Array(4),
+        new Float64Array(3),
+      ),
+    ).toThrow(/params must hold 13/);
   });
 });
 
@@ -112,7 +172,9 @@ describe('without the addon', () => {
       const off = nativeKernelsAvailable();
       expect(off).toEqual({ available: false, reason: 'disabled by DEEPLINE_NATIVE=off' });
       expect(await registerNativeKernels()).toEqual(off);
-      expect(() => setNativeThreads(2)).toThrow(/native kernels unavailable: disabled by DEEPLINE_NATIVE=off/);
+      expect(() => setNativeThreads(2)).toThrow(
+        /native kernels unavailable: disabled by DEEPLINE_NATIVE=off/,
+      );
     } finally {
       if (saved === undefined) delete process.env.DEEPLINE_NATIVE;
       else process.env.DEEPLINE_NATIVE = saved;

@@ -46,19 +46,32 @@ const ISAS: readonly NativeIsa[] = ['auto', 'avx512', 'avx2', 'generic'];
 export function nativeKernelsAvailable(): NativeKernelsStatus {
   const { addon, reason } = loadAddon();
   if (!addon) return { available: false, reason };
-  return { available: true, reason, isa: addon.isa(), supportedIsas: addon.supportedIsas().split(','), threads: addon.threads() };
+  return {
+    available: true,
+    reason,
+    isa: addon.isa(),
+    supportedIsas: addon.supportedIsas().split(','),
+    threads: addon.threads(),
+  };
 }
 
 function requireAddon(op: string) {
   const { addon, reason } = loadAddon();
-  if (!addon) throw new NativeKernelsError(`native kernels unavailable: ${reason}`, { code: 'NATIVE_UNAVAILABLE', context: { op } });
+  if (!addon)
+    throw new NativeKernelsError(`native kernels unavailable: ${reason}`, {
+      code: 'NATIVE_UNAVAILABLE',
+      context: { op },
+    });
   return addon;
 }
 
 /** Sets the GEMM thread count (>= 1, the calling thread included). Throws when the addon is unavailable. */
 export function setNativeThreads(threads: number): void {
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
-    throw new NativeKernelsError(`threads must be an integer from 1 to 256, got ${threads}`, { code: 'BAD_OPTION', context: { op: 'setNativeThreads', field: 'threads' } });
+    throw new NativeKernelsError(`threads must be an integer from 1 to 256, got ${threads}`, {
+      code: 'BAD_OPTION',
+      context: { op: 'setNativeThreads', field: 'threads' },
+    });
   }
   requireAddon('setNativeThreads').setThreads(threads);
 }
@@ -66,14 +79,20 @@ export function setNativeThreads(threads: number): void {
 /** Selects the kernel set. Throws for an unknown name or one this CPU cannot run. */
 export function setNativeIsa(isa: NativeIsa): void {
   if (!ISAS.includes(isa)) {
-    throw new NativeKernelsError(`isa must be one of ${ISAS.join(', ')}, got '${isa}'`, { code: 'BAD_OPTION', context: { op: 'setNativeIsa', field: 'isa' } });
+    throw new NativeKernelsError(`isa must be one of ${ISAS.join(', ')}, got '${isa}'`, {
+      code: 'BAD_OPTION',
+      context: { op: 'setNativeIsa', field: 'isa' },
+    });
   }
   const addon = requireAddon('setNativeIsa');
   if (!addon.setIsa(isa)) {
-    throw new NativeKernelsError(`this CPU (or build) cannot run the '${isa}' kernels; supported: ${addon.supportedIsas()}`, {
-      code: 'ISA_UNSUPPORTED',
-      context: { op: 'setNativeIsa', field: 'isa' },
-    });
+    throw new NativeKernelsError(
+      `this CPU (or build) cannot run the '${isa}' kernels; supported: ${addon.supportedIsas()}`,
+      {
+        code: 'ISA_UNSUPPORTED',
+        context: { op: 'setNativeIsa', field: 'isa' },
+      },
+    );
   }
 }
 
@@ -84,13 +103,23 @@ export function nativeKernelPack(): KernelPack {
   // non-float32 calls the native GEMM does not take.
   let previous: tf.KernelFunc | undefined;
   const fallback: tf.KernelFunc = (args) => {
-    if (!previous) throw new NativeKernelsError('no BatchMatMul kernel to fall back to', { code: 'NO_FALLBACK', context: { op: 'BatchMatMul' } });
+    if (!previous)
+      throw new NativeKernelsError('no BatchMatMul kernel to fall back to', {
+        code: 'NO_FALLBACK',
+        context: { op: 'BatchMatMul' },
+      });
     return previous(args);
   };
   return {
     name: NATIVE_KERNEL_PACK,
     backend: 'wasm',
-    kernels: [{ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: nativeBatchMatMulKernel(addon, fallback) }],
+    kernels: [
+      {
+        kernelName: 'BatchMatMul',
+        backendName: 'wasm',
+        kernelFunc: nativeBatchMatMulKernel(addon, fallback),
+      },
+    ],
     setup: () => {
       previous = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
     },
@@ -103,7 +132,9 @@ export function nativeKernelPack(): KernelPack {
  * when wasm is active, otherwise when `initBackend` selects it. Where the addon is not
  * available it registers nothing and returns the reason, so callers can always call it.
  */
-export async function registerNativeKernels(options: RegisterNativeKernelsOptions = {}): Promise<NativeKernelsStatus> {
+export async function registerNativeKernels(
+  options: RegisterNativeKernelsOptions = {},
+): Promise<NativeKernelsStatus> {
   const status = nativeKernelsAvailable();
   if (!status.available) return status;
   const isa = options.isa ?? (process.env.DEEPLINE_NATIVE_ISA as NativeIsa | undefined) ?? 'auto';

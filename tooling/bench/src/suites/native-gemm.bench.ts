@@ -1,5 +1,10 @@
 import { availableParallelism, loadavg } from 'node:os';
-import { nativeGemm, nativeKernelsAvailable, setNativeIsa, setNativeThreads } from '@deepline/kernels-native';
+import {
+  nativeGemm,
+  nativeKernelsAvailable,
+  setNativeIsa,
+  setNativeThreads,
+} from '@deepline/kernels-native';
 import { type BenchRow, defineBenchSuite } from '../benchSuite.js';
 import { ensureTorch } from '../trainBench/measureTorch.js';
 import { type GemmShape, torchGemmGflops } from '../trainBench/measureTorchGemm.js';
@@ -34,7 +39,17 @@ function nativeGflops(s: GemmShape, budget: number): number {
   const out = new Float32Array(s.m * s.n);
   const flops = 2 * s.m * s.n * s.k;
   const reps = Math.max(3, Math.floor(budget / flops));
-  const run = () => nativeGemm({ a, b, m: s.m, n: s.n, k: s.k, transposeA: s.transposeA, transposeB: s.transposeB, out });
+  const run = () =>
+    nativeGemm({
+      a,
+      b,
+      m: s.m,
+      n: s.n,
+      k: s.k,
+      transposeA: s.transposeA,
+      transposeB: s.transposeB,
+      out,
+    });
   for (let i = 0; i < 3; i++) run();
   let best = Number.POSITIVE_INFINITY;
   for (let t = 0; t < 5; t++) {
@@ -47,7 +62,8 @@ function nativeGflops(s: GemmShape, budget: number): number {
 
 export default defineBenchSuite({
   name: 'native-gemm',
-  description: 'native GEMM addon GFLOP/s vs torch.mm (OpenBLAS) on the training step’s shapes, 1 and all cores',
+  description:
+    'native GEMM addon GFLOP/s vs torch.mm (OpenBLAS) on the training step’s shapes, 1 and all cores',
   run: async ({ quick, log }) => {
     const status = nativeKernelsAvailable();
     if (!status.available) {
@@ -59,12 +75,19 @@ export default defineBenchSuite({
     const missing = ensureTorch(log);
     if (missing) log(`PyTorch peer unavailable: ${missing}`);
     const torchOne = missing ? undefined : torchGemmGflops(SHAPES, { blasThreads: 1 });
-    const torchAll = missing || cores < 2 ? undefined : torchGemmGflops(SHAPES, { blasThreads: cores });
+    const torchAll =
+      missing || cores < 2 ? undefined : torchGemmGflops(SHAPES, { blasThreads: cores });
     if (torchOne) log(`torch: ${torchOne.blas}`);
-    log(`load average before the native runs: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    log(
+      `load average before the native runs: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
     const rows: BenchRow[] = [];
     const isas = status.supportedIsas!.filter((isa) => isa !== 'generic');
-    const settings: { threads: number; peer?: { gflops: number[] } }[] = [{ threads: 1, peer: torchOne }];
+    const settings: { threads: number; peer?: { gflops: number[] } }[] = [
+      { threads: 1, peer: torchOne },
+    ];
     if (cores > 1) settings.push({ threads: cores, peer: torchAll });
     for (const { threads, peer } of settings) {
       setNativeThreads(threads);
@@ -77,14 +100,20 @@ export default defineBenchSuite({
             unit: 'GFLOP/s',
             ours,
             higherIsBetter: true,
-            ...(peer ? { peer: peer.gflops[i], peerName: `torch.mm OpenBLAS, ${threads} thread(s)` } : {}),
+            ...(peer
+              ? { peer: peer.gflops[i], peerName: `torch.mm OpenBLAS, ${threads} thread(s)` }
+              : {}),
           });
         }
       }
     }
     setNativeIsa('auto');
     setNativeThreads(1);
-    log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    log(
+      `load average after: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
     return rows;
   },
 });
