@@ -1,4 +1,5 @@
 import { availableParallelism, loadavg } from 'node:os';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { validateConfig } from '@deepline/core';
 import { Cleaner } from './clean/cleaner.js';
 import { createCleaner } from './clean/createCleaner.js';
@@ -14,7 +15,7 @@ import { type DedupKeys, Deduplicator } from './dedup/deduplicator.js';
 import { DataReport } from './report.js';
 import type { Document, TextTokenizer } from './types.js';
 import type { BatchResult } from './workers/protocol.js';
-import { WorkerPool } from './workers/workerPool.js';
+import { WorkerPool, prepareWorkers } from './workers/workerPool.js';
 
 export interface CleanAndDedupOptions {
   documents: AsyncIterable<Document> | Iterable<Document>;
@@ -99,11 +100,11 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
       ? new Cleaner({ stages: cleaner.stages, report: batchReport })
       : undefined;
     const items: BatchResult['items'] = [];
-    for (const doc of docs) {
-      for (const d of batchCleaner ? batchCleaner.process(doc) : [doc]) {
-        const keys = dedup?.keysFor(d.text);
-        items.push({ doc: d, exact: keys?.exact, signature: keys?.signature });
-      }
+    // Stage-major over the batch first, then the dedup hashes: each loop keeps its own code
+    // and tables hot.
+    for (const d of batchCleaner ? batchCleaner.processBatch(docs) : docs) {
+      const keys = dedup?.keysFor(d.text);
+      items.push({ doc: d, exact: keys?.exact, signature: keys?.signature });
     }
     return { id: -1, items, stages: batchReport.toJSON().stages };
   };
@@ -127,14 +128,20 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
     });
   };
   const startAfter = options.workerStartChars ?? 1_000_000;
+  if (workers > 0) prepareWorkers();
   let charsSeen = 0;
-  const inFlight: Array<Promise<BatchResult> | BatchResult> = [];
+  // Batches in input order; `result` is set once a batch is done (at once when run here).
+  const inFlight: Array<{ promise?: Promise<BatchResult>; result?: BatchResult }> = [];
   const batchSize = options.batchSize ?? 32;
   const maxBatchChars = options.batchChars ?? 256_000;
   const drain = function* (result: BatchResult): Generator<Document> {
     report.mergeStages(result.stages);
     for (const item of result.items)
       yield* finish(item.doc, { exact: item.exact, signature: item.signature });
+  };
+  /** Output of the finished batches at the head of the queue, without waiting. */
+  const drainDone = function* (): Generator<Document> {
+    while (inFlight.length > 0 && inFlight[0]!.result) yield* drain(inFlight.shift()!.result!);
   };
   // A worker that dies (out of memory, a crash in native code) must not end the run: its
   // batch is redone on this thread and the report counts it.
@@ -145,8 +152,20 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
         (stats.reasons[`batch_failed: ${(error as Error).message}`] ?? 0) + 1;
       return runInline(docs);
     });
-  const submit = (docs: Document[]) =>
-    inFlight.push(pool?.isReady ? viaWorker(docs) : runInline(docs));
+  // Work sharing: a batch goes to a worker with room in its queue, else it runs here, so this
+  // thread never idles while the workers boot or are busy, and small runs never need them.
+  const submit = (docs: Document[]) => {
+    if (!pool?.hasCapacity(2)) {
+      inFlight.push({ result: runInline(docs) });
+      return;
+    }
+    const entry: { promise?: Promise<BatchResult>; result?: BatchResult } = {};
+    entry.promise = viaWorker(docs).then((result) => {
+      entry.result = result;
+      return result;
+    });
+    inFlight.push(entry);
+  };
   try {
     let batch: Document[] = [];
     let batchChars = 0;
@@ -162,10 +181,20 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
       submit(batch);
       batch = [];
       batchChars = 0;
-      if (inFlight.length >= Math.max(1, workers) * 2) yield* drain(await inFlight.shift()!);
+      // Readers may never wait on I/O (small files are read synchronously), so give the event
+      // loop a turn per batch: worker start-up and results are delivered through it.
+      if (pool) await nextTurn();
+      yield* drainDone();
+      while (inFlight.length >= workers * 2 + 2) {
+        const head = inFlight.shift()!;
+        yield* drain(head.result ?? (await head.promise!));
+      }
     }
     if (batch.length > 0) submit(batch);
-    while (inFlight.length > 0) yield* drain(await inFlight.shift()!);
+    while (inFlight.length > 0) {
+      const head = inFlight.shift()!;
+      yield* drain(head.result ?? (await head.promise!));
+    }
   } finally {
     await pool?.close();
   }

@@ -18,7 +18,6 @@ export interface FinewebOptions {
   newLineRatio?: number;
 }
 
-
 export function finewebStage(options: FinewebOptions = {}): CleaningStage {
   const o = {
     linePunctThreshold: 0.12,

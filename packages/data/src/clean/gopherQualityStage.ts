@@ -69,7 +69,11 @@ export function gopherQualityStage(options: GopherQualityOptions = {}): Cleaning
  * Lines (`split('\n')`), lines starting with `•` or `-` and lines ending in `...` or `…`,
  * ignoring surrounding whitespace (trimStart / trimEnd), without splitting or trimming.
  */
-function bulletAndEllipsisLines(text: string): { lines: number; bullets: number; endEllipsis: number } {
+function bulletAndEllipsisLines(text: string): {
+  lines: number;
+  bullets: number;
+  endEllipsis: number;
+} {
   let lines = 0;
   let bullets = 0;
   let endEllipsis = 0;
@@ -88,7 +92,10 @@ function bulletAndEllipsisLines(text: string): { lines: number; bullets: number;
       const last = text.charCodeAt(b - 1);
       if (
         last === 0x2026 ||
-        (last === 46 && b - a >= 3 && text.charCodeAt(b - 2) === 46 && text.charCodeAt(b - 3) === 46)
+        (last === 46 &&
+          b - a >= 3 &&
+          text.charCodeAt(b - 2) === 46 &&
+          text.charCodeAt(b - 3) === 46)
       )
         endEllipsis++;
     }

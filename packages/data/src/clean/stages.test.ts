@@ -53,7 +53,9 @@ describe('cleaning stages on hand-made documents', () => {
     const alnum = `\t\n ${printable.replace(/[^0-9A-Za-z_]/g, '')}é`;
     expect(text(invalidCharsStage({ keepPunctuation: false }).apply(doc(alnum)))).toBe(alnum);
     // Without punctuation kept, ASCII punctuation still goes.
-    expect(text(invalidCharsStage({ keepPunctuation: false }).apply(doc(`${alnum}..`)))).toBe(alnum);
+    expect(text(invalidCharsStage({ keepPunctuation: false }).apply(doc(`${alnum}..`)))).toBe(
+      alnum,
+    );
   });
   it('gopher quality: accepts prose, rejects short, symbol-heavy, bullet lists and stop-word-free text', () => {
     const g = gopherQualityStage();

@@ -85,6 +85,51 @@ describe('MinHash-LSH', () => {
     );
   });
 
+  it('signatures equal the scalar definition min_x xorshift16((x ^ b_i) · a_i), whatever k', () => {
+    // Literal port of the family: splitmix32 parameters, FNV over the 5 word hashes, murmur finaliser.
+    const mix = (x: number) => {
+      let h = x >>> 0;
+      h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+      h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+      return (h ^ (h >>> 16)) >>> 0;
+    };
+    const text = randomDoc(new SeededRandom(5), 90).join(' ');
+    const words = dedupWords(text).map((w) => {
+      let h = 0x811c9dc5;
+      for (let i = 0; i < w.length; i++) h = Math.imul(h ^ w.charCodeAt(i), 0x01000193);
+      return mix(h);
+    });
+    for (const [bands, rows] of [
+      [14, 8],
+      [5, 3],
+      [1, 1],
+      [3, 4],
+    ] as const) {
+      let state = 7;
+      const next = () => {
+        state = (state + 0x9e3779b9) | 0;
+        return mix(state) | 0;
+      };
+      const params = Array.from({ length: bands * rows }, () => [next() | 1, next()] as const);
+      const shingles: number[] = [];
+      for (let s = 0; s + 5 <= words.length; s++) {
+        let h = 0x27d4eb2f;
+        for (let j = 0; j < 5; j++) h = Math.imul(h ^ words[s + j]!, 0x01000193) + j;
+        shingles.push(mix(h) | 0);
+      }
+      const expected = params.map(([a, b]) =>
+        Math.min(
+          ...shingles.map((x) => {
+            const y = Math.imul(x ^ b, a);
+            return y ^ (y >>> 16);
+          }),
+        ),
+      );
+      const hasher = buildMinHasher({ ngram: 5, bands, rows, seed: 7 });
+      expect(Array.from(hasher.signature(text)!)).toEqual(expected);
+    }
+  });
+
   it('matches the S-curve: 14 × 8 makes a J = 0.8 pair a candidate with p ≈ 0.924', () => {
     expect(candidateProbability({ similarity: 0.8, bands: 14, rows: 8 })).toBeCloseTo(0.924, 3);
   });

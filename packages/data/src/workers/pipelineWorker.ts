@@ -20,19 +20,17 @@ async function main(): Promise<void> {
     const report = new DataReport({ maxSamples: 5 });
     const cleaner = stages ? new Cleaner({ stages, report }) : undefined;
     const items: BatchResult['items'] = [];
-    for (const doc of request.docs) {
-      for (const d of cleaner ? cleaner.process(doc) : [doc]) {
-        if (!dedup) {
-          items.push({ doc: d });
-          continue;
-        }
-        const hashes = dedupWordHashes(d.text);
-        items.push({
-          doc: d,
-          exact: dedup.exact ? exactKeyFromHashes(hashes) : undefined,
-          signature: hasher?.signatureOfHashes(hashes),
-        });
+    for (const d of cleaner ? cleaner.processBatch(request.docs) : request.docs) {
+      if (!dedup) {
+        items.push({ doc: d });
+        continue;
       }
+      const hashes = dedupWordHashes(d.text);
+      items.push({
+        doc: d,
+        exact: dedup.exact ? exactKeyFromHashes(hashes) : undefined,
+        signature: hasher?.signatureOfHashes(hashes),
+      });
     }
     const result: BatchResult = { id: request.id, items, stages: report.toJSON().stages };
     port.postMessage(result);
