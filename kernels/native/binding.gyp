@@ -13,8 +13,10 @@
       "sources": [
         "native/addon.cc",
         "native/gemm.cc",
+        "native/ops.cc",
         "native/thread_pool.cc",
-        "native/kernel_generic.cc"
+        "native/kernel_generic.cc",
+        "native/elementwise_generic.cc"
       ],
       "cflags_cc": [
         "<@(deepline_cflags)"
@@ -50,7 +52,8 @@
             "target_name": "deepline_avx2",
             "type": "static_library",
             "sources": [
-              "native/kernel_avx2.cc"
+              "native/kernel_avx2.cc",
+              "native/elementwise_avx2.cc"
             ],
             "defines": [
               "DEEPLINE_X64=1"

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "gemm.h"
+#include "ops.h"
 
 namespace {
 
@@ -182,6 +183,104 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Reads (heap, params: Float64Array) and checks that params holds `count` numbers.
+bool heap_and_params(napi_env env, napi_callback_info info, std::size_t count, std::uint8_t** heap, std::size_t* bytes, double** params) {
+  std::size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < 2) return throw_error(env, "expected (heap, params)");
+  if (!buffer_of(env, argv[0], "heap", heap, bytes)) return false;
+  std::size_t n = 0;
+  if (!typed_array_of(env, argv[1], napi_float64_array, "params (Float64Array)", params, &n)) return false;
+  if (n < count) return throw_error(env, "params must hold " + std::to_string(count) + " numbers");
+  return true;
+}
+
+// Pointer to `floats` floats at byte `offset` of the heap, or null (after throwing) when the
+// range is misaligned or outside it.
+float* region(napi_env env, std::uint8_t* heap, std::size_t bytes, double offset, double floats, const char* name) {
+  if (!whole(offset) || offset < 0 || static_cast<std::uint64_t>(offset) % 4 != 0 || offset + floats * 4 > static_cast<double>(bytes)) {
+    throw_error(env, std::string(name) + " is misaligned or outside the heap");
+    return nullptr;
+  }
+  return reinterpret_cast<float*>(heap + static_cast<std::size_t>(offset));
+}
+
+bool dims_ok(napi_env env, const double* d, int count) {
+  for (int i = 0; i < count; ++i) {
+    if (!whole(d[i]) || d[i] < 1) return throw_error(env, "dimensions must be positive integers");
+  }
+  return true;
+}
+
+// attentionForward(heap, [q, k, v, out, probs (byte offsets), batch, tq, tk, heads, dim, scale, causal])
+napi_value AttentionForward(napi_env env, napi_callback_info info) {
+  std::uint8_t* heap = nullptr;
+  std::size_t bytes = 0;
+  double* p = nullptr;
+  if (!heap_and_params(env, info, 12, &heap, &bytes, &p) || !dims_ok(env, p + 5, 5)) return nullptr;
+  const deepline::AttentionShape s{static_cast<long>(p[5]), static_cast<long>(p[6]), static_cast<long>(p[7]), static_cast<long>(p[8]),
+                                   static_cast<long>(p[9]), static_cast<float>(p[10]), p[11] != 0};
+  const double qn = p[5] * p[6] * p[8] * p[9], kn = p[5] * p[7] * p[8] * p[9], pn = p[5] * p[8] * p[6] * p[7];
+  float* q = region(env, heap, bytes, p[0], qn, "q");
+  float* k = q ? region(env, heap, bytes, p[1], kn, "k") : nullptr;
+  float* v = k ? region(env, heap, bytes, p[2], kn, "v") : nullptr;
+  float* out = v ? region(env, heap, bytes, p[3], qn, "out") : nullptr;
+  float* probs = out ? region(env, heap, bytes, p[4], pn, "probs") : nullptr;
+  if (!probs) return nullptr;
+  if (const char* err = deepline::attention_forward(s, q, k, v, out, probs)) throw_error(env, err);
+  return nullptr;
+}
+
+// attentionBackward(heap, [q, k, v, probs, dy, dq, dk, dv (byte offsets), batch, tq, tk, heads, dim, scale])
+napi_value AttentionBackward(napi_env env, napi_callback_info info) {
+  std::uint8_t* heap = nullptr;
+  std::size_t bytes = 0;
+  double* p = nullptr;
+  if (!heap_and_params(env, info, 14, &heap, &bytes, &p) || !dims_ok(env, p + 8, 5)) return nullptr;
+  const deepline::AttentionShape s{static_cast<long>(p[8]), static_cast<long>(p[9]), static_cast<long>(p[10]), static_cast<long>(p[11]),
+                                   static_cast<long>(p[12]), static_cast<float>(p[13]), false};
+  const double qn = p[8] * p[9] * p[11] * p[12], kn = p[8] * p[10] * p[11] * p[12], pn = p[8] * p[11] * p[9] * p[10];
+  const double sizes[8] = {qn, kn, kn, pn, qn, qn, kn, kn};
+  const char* names[8] = {"q", "k", "v", "probs", "dy", "dq", "dk", "dv"};
+  float* ptr[8];
+  for (int i = 0; i < 8; ++i) {
+    ptr[i] = region(env, heap, bytes, p[i], sizes[i], names[i]);
+    if (!ptr[i]) return nullptr;
+  }
+  if (const char* err = deepline::attention_backward(s, ptr[0], ptr[1], ptr[2], ptr[3], ptr[4], ptr[5], ptr[6], ptr[7])) throw_error(env, err);
+  return nullptr;
+}
+
+// siluMul(heap, [g, u, y (byte offsets), n])
+napi_value SiluMul(napi_env env, napi_callback_info info) {
+  std::uint8_t* heap = nullptr;
+  std::size_t bytes = 0;
+  double* p = nullptr;
+  if (!heap_and_params(env, info, 4, &heap, &bytes, &p) || !dims_ok(env, p + 3, 1)) return nullptr;
+  float* g = region(env, heap, bytes, p[0], p[3], "gate");
+  float* u = g ? region(env, heap, bytes, p[1], p[3], "up") : nullptr;
+  float* y = u ? region(env, heap, bytes, p[2], p[3], "y") : nullptr;
+  if (y) deepline::silu_mul(g, u, y, static_cast<long>(p[3]));
+  return nullptr;
+}
+
+// siluMulBackward(heap, [g, u, dy, dg, du (byte offsets), n])
+napi_value SiluMulBackward(napi_env env, napi_callback_info info) {
+  std::uint8_t* heap = nullptr;
+  std::size_t bytes = 0;
+  double* p = nullptr;
+  if (!heap_and_params(env, info, 6, &heap, &bytes, &p) || !dims_ok(env, p + 5, 1)) return nullptr;
+  float* ptr[5];
+  const char* names[5] = {"gate", "up", "dy", "dgate", "dup"};
+  for (int i = 0; i < 5; ++i) {
+    ptr[i] = region(env, heap, bytes, p[i], p[5], names[i]);
+    if (!ptr[i]) return nullptr;
+  }
+  deepline::silu_mul_backward(ptr[0], ptr[1], ptr[2], ptr[3], ptr[4], static_cast<long>(p[5]));
+  return nullptr;
+}
+
 bool int_arg(napi_env env, napi_callback_info info, const char* what, double* out) {
   std::size_t argc = 1;
   napi_value argv[1];
@@ -260,6 +359,10 @@ NAPI_MODULE_INIT() {
       {"setIsa", nullptr, SetIsa, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"isa", nullptr, Isa, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"supportedIsas", nullptr, SupportedIsas, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"attentionForward", nullptr, AttentionForward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"attentionBackward", nullptr, AttentionBackward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"siluMul", nullptr, SiluMul, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"siluMulBackward", nullptr, SiluMulBackward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -63,6 +63,7 @@ struct Scratch {
 thread_local Scratch t_apack;
 thread_local Scratch t_bpack;
 thread_local Scratch t_x;
+thread_local Scratch t_ops;
 
 Index round_up(Index v, Index to) { return (v + to - 1) / to * to; }
 Index min_index(Index a, Index b) { return a < b ? a : b; }
@@ -179,6 +180,20 @@ const char* run_gemm(const BatchedGemm& batch) {
   }
   return plan.error.load();
 }
+
+const KernelInfo& active_kernels() { return *kernels(); }
+
+const char* gemm_single(const GemmProblem& problem) { return gemm_one(*kernels(), problem); }
+
+void parallel_for(long tasks, double work, void (*fn)(void* context, long task), void* context) {
+  if (g_pool.size() > 1 && tasks > 1 && work >= g_parallel_min_flops) {
+    g_pool.run(tasks, fn, context);
+  } else {
+    for (long t = 0; t < tasks; ++t) fn(context, t);
+  }
+}
+
+float* thread_scratch(std::size_t floats) { return t_ops.ensure(floats); }
 
 bool select_isa(const char* name) {
   const std::string isa(name);

@@ -26,6 +26,16 @@ const char* active_isa();
 // Comma-separated kernel sets this CPU and build can run, best first.
 const char* supported_isas();
 
+// The kernel set in use (for the element-wise kernels the fused ops call).
+const KernelInfo& active_kernels();
+// One GEMM on the calling thread (used inside tasks that are already parallel).
+const char* gemm_single(const GemmProblem& problem);
+// Runs fn(context, t) for t < tasks on the pool when `work` (flops or elements x weight)
+// reaches the parallel threshold, else on the calling thread.
+void parallel_for(long tasks, double work, void (*fn)(void* context, long task), void* context);
+// Per-thread float scratch (grown on demand), distinct from the GEMM packing buffers.
+float* thread_scratch(std::size_t floats);
+
 void set_threads(int threads);
 int threads();
 void set_spin_microseconds(long us);

@@ -23,6 +23,14 @@ export interface NativeAddon {
   setIsa(isa: string): boolean;
   isa(): string;
   supportedIsas(): string;
+  /** params: byte offsets of q, k, v, out, probs; batch, tq, tk, heads, dim, scale, causal (0/1). */
+  attentionForward(heap: ArrayBufferLike | ArrayBufferView, params: Float64Array): void;
+  /** params: byte offsets of q, k, v, probs, dy, dq, dk, dv; batch, tq, tk, heads, dim, scale. */
+  attentionBackward(heap: ArrayBufferLike | ArrayBufferView, params: Float64Array): void;
+  /** params: byte offsets of gate, up, y; element count. */
+  siluMul(heap: ArrayBufferLike | ArrayBufferView, params: Float64Array): void;
+  /** params: byte offsets of gate, up, dy, dgate, dup; element count. */
+  siluMulBackward(heap: ArrayBufferLike | ArrayBufferView, params: Float64Array): void;
 }
 
 /** Whether the addon loaded, and why not when it did not. */

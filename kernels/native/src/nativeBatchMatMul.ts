@@ -14,7 +14,7 @@ export interface WasmHeapBackend {
 }
 
 /** The heap as the addon takes it; read on every call because memory growth detaches the old buffer. */
-function heapOf(backend: WasmHeapBackend): ArrayBufferLike | ArrayBufferView {
+export function heapOf(backend: WasmHeapBackend): ArrayBufferLike | ArrayBufferView {
   const buffer =
     backend.wasm.asm?.memory?.buffer ??
     backend.wasm.wasmMemory?.buffer ??
@@ -23,7 +23,7 @@ function heapOf(backend: WasmHeapBackend): ArrayBufferLike | ArrayBufferView {
   return buffer instanceof ArrayBuffer ? buffer : new Uint8Array(buffer);
 }
 
-function offsetOf(backend: WasmHeapBackend, info: tf.TensorInfo): number {
+export function offsetOf(backend: WasmHeapBackend, info: tf.TensorInfo): number {
   const entry = backend.dataIdMap.get(info.dataId);
   if (!entry) throw new Error(`tensor ${String(info.dataId)} is not on the wasm backend`);
   return entry.memoryOffset >>> 0;

@@ -4,6 +4,7 @@ import { registerWasmKernels } from '@deepline/kernels-wasm';
 import { loadAddon } from './addon.js';
 import { NativeKernelsError } from './errors.js';
 import { nativeBatchMatMulKernel } from './nativeBatchMatMul.js';
+import { nativeFusedKernels } from './nativeFusedKernels.js';
 
 /** Name of the pack in core's kernel registry. */
 export const NATIVE_KERNEL_PACK = '@deepline/kernels-native';
@@ -38,6 +39,11 @@ export interface RegisterNativeKernelsOptions {
    * sits on top of it and the wasm fused ops (attention, RMSNorm, …) are in place.
    */
   wasmKernels?: boolean;
+  /**
+   * Also take over the wasm pack's attention and SwiGLU kernels (DeeplineAttention(Grad),
+   * DeeplineSiluMul(Grad)) with native ones: threaded over heads, GEMM-based. Default true.
+   */
+  fusedOps?: boolean;
 }
 
 const ISAS: readonly NativeIsa[] = ['auto', 'avx512', 'avx2', 'generic'];
@@ -96,32 +102,42 @@ export function setNativeIsa(isa: NativeIsa): void {
   }
 }
 
-/** The pack: tfjs-wasm's BatchMatMul computed by the native GEMM on the wasm heap. */
-export function nativeKernelPack(): KernelPack {
+/**
+ * The pack: tfjs-wasm's BatchMatMul computed by the native GEMM on the wasm heap, plus (with
+ * `fusedOps`) native attention and SwiGLU kernels under the wasm pack's kernel names.
+ */
+export function nativeKernelPack(options: { fusedOps?: boolean } = {}): KernelPack {
   const addon = requireAddon('nativeKernelPack');
-  // The kernel in place when the pack is applied (normally the wasm pack's), for the
-  // non-float32 calls the native GEMM does not take.
-  let previous: tf.KernelFunc | undefined;
-  const fallback: tf.KernelFunc = (args) => {
-    if (!previous)
-      throw new NativeKernelsError('no BatchMatMul kernel to fall back to', {
+  // The kernels in place when the pack is applied (normally the wasm pack's), for the calls
+  // the native ones do not take (non-float32 matmuls, empty tensors).
+  const previous = new Map<string, tf.KernelFunc>();
+  const fallback = (kernelName: string): tf.KernelFunc => {
+    const func = previous.get(kernelName);
+    if (!func) {
+      throw new NativeKernelsError(`no ${kernelName} kernel to fall back to`, {
         code: 'NO_FALLBACK',
-        context: { op: 'BatchMatMul' },
+        context: { op: kernelName },
       });
-    return previous(args);
+    }
+    return func;
   };
+  const kernels: tf.KernelConfig[] = [
+    {
+      kernelName: 'BatchMatMul',
+      backendName: 'wasm',
+      kernelFunc: nativeBatchMatMulKernel(addon, (args) => fallback('BatchMatMul')(args)),
+    },
+    ...(options.fusedOps === false ? [] : nativeFusedKernels(addon, fallback)),
+  ];
   return {
     name: NATIVE_KERNEL_PACK,
     backend: 'wasm',
-    kernels: [
-      {
-        kernelName: 'BatchMatMul',
-        backendName: 'wasm',
-        kernelFunc: nativeBatchMatMulKernel(addon, fallback),
-      },
-    ],
+    kernels,
     setup: () => {
-      previous = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
+      for (const { kernelName } of kernels) {
+        const existing = tf.getKernel(kernelName, 'wasm')?.kernelFunc;
+        if (existing) previous.set(kernelName, existing);
+      }
     },
   };
 }
@@ -141,7 +157,7 @@ export async function registerNativeKernels(
   setNativeIsa(isa);
   setNativeThreads(options.threads ?? availableParallelism());
   if (options.wasmKernels !== false) await registerWasmKernels();
-  await registerKernelPack(nativeKernelPack());
+  await registerKernelPack(nativeKernelPack({ fusedOps: options.fusedOps }));
   return nativeKernelsAvailable();
 }
 

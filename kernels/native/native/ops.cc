@@ -1,0 +1,128 @@
+#include "ops.h"
+
+#include <atomic>
+
+#include "gemm.h"
+
+namespace deepline {
+namespace {
+
+struct AttentionTask {
+  const AttentionShape* s;
+  const float *q, *k, *v, *probs, *dy;
+  float *out, *p, *dq, *dk, *dv;
+  std::atomic<const char*> error{nullptr};
+};
+
+// Offsets (in floats) of head h of batch b in a [B, T, H, D] tensor and in [B, H, tq, tk].
+long head_offset(const AttentionShape& s, long b, long t, long h) { return (b * t * s.heads + h) * s.dim; }
+
+void forward_task(void* context, long task) {
+  AttentionTask& c = *static_cast<AttentionTask*>(context);
+  const AttentionShape& s = *c.s;
+  const long b = task / s.heads, h = task % s.heads, row = s.heads * s.dim;
+  const float* qh = c.q + head_offset(s, b, s.tq, h);
+  const float* kh = c.k + head_offset(s, b, s.tk, h);
+  const float* vh = c.v + head_offset(s, b, s.tk, h);
+  float* p = c.p + task * s.tq * s.tk;
+  // P = Q Kt (K read transposed through strides), softmax rows, O = P V.
+  const char* err = gemm_single(GemmProblem{qh, row, 1, kh, 1, row, p, s.tk, s.tq, s.tk, s.dim});
+  if (!err) {
+    active_kernels().softmax_rows(p, s.tq, s.tk, s.tk, s.scale, s.causal);
+    err = gemm_single(GemmProblem{p, s.tk, 1, vh, row, 1, c.out + head_offset(s, b, s.tq, h), row, s.tq, s.dim, s.tk});
+  }
+  if (err) c.error.store(err);
+}
+
+void backward_task(void* context, long task) {
+  AttentionTask& c = *static_cast<AttentionTask*>(context);
+  const AttentionShape& s = *c.s;
+  const long b = task / s.heads, h = task % s.heads, row = s.heads * s.dim;
+  const long qo = head_offset(s, b, s.tq, h), ko = head_offset(s, b, s.tk, h);
+  const float* p = c.probs + task * s.tq * s.tk;
+  float* dp = thread_scratch(static_cast<std::size_t>(s.tq * s.tk));
+  if (!dp) {
+    c.error.store("attention backward: cannot allocate scratch");
+    return;
+  }
+  // dV = Pt dO ; dP = dO Vt ; dS = P * (dP - rowsum(dP * P)) * scale ; dQ = dS K ; dK = dSt Q
+  const char* err = gemm_single(GemmProblem{p, 1, s.tk, c.dy + qo, row, 1, c.dv + ko, row, s.tk, s.dim, s.tq});
+  if (!err) err = gemm_single(GemmProblem{c.dy + qo, row, 1, c.v + ko, 1, row, dp, s.tk, s.tq, s.tk, s.dim});
+  if (!err) {
+    active_kernels().softmax_backward(p, dp, s.tq, s.tk, s.tk, s.scale);
+    err = gemm_single(GemmProblem{dp, s.tk, 1, c.k + ko, row, 1, c.dq + qo, row, s.tq, s.dim, s.tk});
+  }
+  if (!err) err = gemm_single(GemmProblem{dp, 1, s.tk, c.q + qo, row, 1, c.dk + ko, row, s.tk, s.dim, s.tq});
+  if (err) c.error.store(err);
+}
+
+double attention_flops(const AttentionShape& s) { return 4.0 * s.batch * s.heads * s.tq * s.tk * s.dim; }
+
+struct SiluTask {
+  const float *g, *u, *dy;
+  float *y, *dg, *du;
+  long n;
+  long chunk;
+};
+
+constexpr long kSiluChunk = 1L << 15;
+
+void silu_task(void* context, long task) {
+  SiluTask& c = *static_cast<SiluTask*>(context);
+  const long start = task * c.chunk;
+  const long count = c.n - start < c.chunk ? c.n - start : c.chunk;
+  if (c.dy) {
+    active_kernels().silu_mul_backward(c.g + start, c.u + start, c.dy + start, c.dg + start, c.du + start, count);
+  } else {
+    active_kernels().silu_mul(c.g + start, c.u + start, c.y + start, count);
+  }
+}
+
+void run_silu(SiluTask& task) {
+  task.chunk = kSiluChunk;
+  const long tasks = (task.n + task.chunk - 1) / task.chunk;
+  // ~40 flops per element (exp, divide): weigh elements like GEMM flops for the threshold.
+  parallel_for(tasks, 40.0 * static_cast<double>(task.n), silu_task, &task);
+}
+
+}  // namespace
+
+const char* attention_forward(const AttentionShape& s, const float* q, const float* k, const float* v, float* out, float* probs) {
+  AttentionTask task;
+  task.s = &s;
+  task.q = q;
+  task.k = k;
+  task.v = v;
+  task.out = out;
+  task.p = probs;
+  parallel_for(s.batch * s.heads, attention_flops(s), forward_task, &task);
+  return task.error.load();
+}
+
+const char* attention_backward(const AttentionShape& s, const float* q, const float* k, const float* v, const float* probs, const float* dy,
+                               float* dq, float* dk, float* dv) {
+  AttentionTask task;
+  task.s = &s;
+  task.q = q;
+  task.k = k;
+  task.v = v;
+  task.probs = probs;
+  task.dy = dy;
+  task.dq = dq;
+  task.dk = dk;
+  task.dv = dv;
+  parallel_for(s.batch * s.heads, 2.0 * attention_flops(s), backward_task, &task);
+  return task.error.load();
+}
+
+void silu_mul(const float* g, const float* u, float* y, long n) {
+  SiluTask task{g, u, nullptr, y, nullptr, nullptr, n, 0};
+  run_silu(task);
+}
+
+void silu_mul_backward(const float* g, const float* u, const float* dy, float* dg, float* du, long n) {
+  SiluTask task{g, u, dy, nullptr, dg, du, n, 0};
+  run_silu(task);
+}
+
+}  // namespace deepline

@@ -1,0 +1,175 @@
+import { initBackend, tf } from '@deepline/core';
+import {
+  FUSED_KERNEL_NAMES,
+  attention,
+  attentionReference,
+  registerWasmKernels,
+  siluMul,
+  siluMulReference,
+} from '@deepline/kernels-wasm';
+import { seededFloats } from '@deepline/test-helpers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadAddon } from './addon.js';
+import {
+  type NativeIsa,
+  nativeKernelsAvailable,
+  registerNativeKernels,
+  setNativeIsa,
+  setNativeThreads,
+  unregisterNativeKernels,
+} from './registerNativeKernels.js';
+
+// The native attention and SwiGLU kernels (registered under the wasm pack's kernel names) on
+// tfjs-wasm, forward and gradients, against the composed tfjs definitions on the cpu backend.
+
+const status = nativeKernelsAvailable();
+
+async function run(
+  backend: 'cpu' | 'wasm',
+  shapes: number[][],
+  fn: (xs: tf.Tensor[]) => tf.Tensor,
+): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const xs = shapes.map((s, i) =>
+    tf.tensor(
+      seededFloats(
+        s.reduce((a, b) => a * b, 1),
+        40 + i,
+        2,
+      ),
+      s,
+    ),
+  );
+  try {
+    const y = tf.tidy(() => fn(xs));
+    const r = tf.tensor(seededFloats(y.size, 321), y.shape);
+    const grads = tf.tidy(() => tf.grads((...vs: tf.Tensor[]) => tf.sum(tf.mul(fn(vs), r)))(xs));
+    const out = [
+      new Float32Array(await y.data()),
+      ...(await Promise.all(grads.map(async (g) => new Float32Array(await g.data())))),
+    ];
+    tf.dispose([y, r, ...grads]);
+    return out;
+  } finally {
+    tf.dispose(xs);
+  }
+}
+
+function worstRatio(a: Float32Array, b: Float32Array, atol = 1e-4, rtol = 2e-3): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const ratio = Math.abs(a[i]! - b[i]!) / (atol + rtol * Math.abs(b[i]!));
+    worst = Number.isNaN(ratio) ? Number.POSITIVE_INFINITY : Math.max(worst, ratio);
+  }
+  return worst;
+}
+
+/** Runs `ours` on wasm (native kernels) and `reference` on cpu; compares value and every gradient. */
+async function expectConforms(
+  shapes: number[][],
+  ours: (xs: tf.Tensor[]) => tf.Tensor,
+  reference: (xs: tf.Tensor[]) => tf.Tensor,
+  kernelName: string,
+) {
+  const expected = await run('cpu', shapes, reference);
+  await tf.setBackend('wasm');
+  const profile = await tf.profile(async () => {
+    const got = await run('wasm', shapes, ours);
+    for (const [i, g] of got.entries())
+      expect(
+        worstRatio(g, expected[i]!),
+        i === 0 ? 'value' : `gradient ${i - 1}`,
+      ).toBeLessThanOrEqual(1);
+  });
+  expect(profile.kernelNames).toContain(kernelName);
+}
+
+beforeAll(async () => {
+  if (!status.available) return;
+  await registerWasmKernels();
+  await registerNativeKernels({ threads: 2 });
+  await initBackend({ backend: 'wasm' });
+});
+
+afterAll(async () => {
+  if (!status.available) return;
+  setNativeIsa('auto');
+  loadAddon().addon!.setParallelMinFlops(4e6);
+  await unregisterNativeKernels();
+});
+
+const configs: [NativeIsa, number][] = [
+  ['auto', 2],
+  ['avx2', 1],
+  ['generic', 2],
+];
+
+describe.runIf(status.available)(
+  'native fused attention and SwiGLU vs the composed ops on tfjs-cpu',
+  () => {
+    for (const [isa, threads] of configs) {
+      describe(`${isa} kernels, ${threads} thread(s)`, () => {
+        const supported = isa === 'auto' || (status.supportedIsas ?? []).includes(isa);
+        beforeAll(() => {
+          if (!supported) return;
+          setNativeIsa(isa);
+          setNativeThreads(threads);
+          loadAddon().addon!.setParallelMinFlops(threads > 1 ? 0 : 4e6);
+        });
+        const cases: [string, number, number, number, number, number, boolean][] = [
+          ['causal self-attention, odd sizes', 2, 13, 13, 3, 5, true],
+          ['causal with a KV cache (tq < tk)', 1, 3, 11, 2, 8, true],
+          ['non-causal cross attention', 2, 7, 9, 2, 4, false],
+          ['one position, one head', 1, 1, 1, 1, 1, true],
+        ];
+        for (const [name, batch, tq, tk, heads, dim, causal] of cases) {
+          it.runIf(supported)(`attention: ${name}`, async () => {
+            const shapes = [
+              [batch, tq, heads, dim],
+              [batch, tk, heads, dim],
+              [batch, tk, heads, dim],
+            ];
+            const as4 = (xs: tf.Tensor[]) => xs as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+            await expectConforms(
+              shapes,
+              (xs) => {
+                const [q, k, v] = as4(xs);
+                return attention({ q, k, v, causal });
+              },
+              (xs) => {
+                const [q, k, v] = as4(xs);
+                return attentionReference({ q, k, v, causal, scale: 1 / Math.sqrt(dim) });
+              },
+              FUSED_KERNEL_NAMES.attentionGrad,
+            );
+          });
+        }
+        it.runIf(supported)(
+          'siluMul on an odd-sized tensor (vector body and scalar tail)',
+          async () => {
+            await expectConforms(
+              [
+                [37, 29],
+                [37, 29],
+              ],
+              ([gate, up]) => siluMul({ gate: gate!, up: up! }),
+              ([gate, up]) => siluMulReference({ gate: gate!, up: up! }),
+              FUSED_KERNEL_NAMES.siluMulGrad,
+            );
+          },
+        );
+      });
+    }
+
+    it('the addon rejects a tensor range outside the heap instead of reading it', () => {
+      const heap = new Float32Array(8);
+      expect(() => loadAddon().addon!.siluMul(heap, new Float64Array([0, 16, 0, 8]))).toThrow(
+        /up is misaligned or outside the heap/,
+      );
+      expect(() => loadAddon().addon!.siluMul(heap, new Float64Array([0, 0, 0, 0]))).toThrow(
+        /dimensions must be positive/,
+      );
+    });
+  },
+);
