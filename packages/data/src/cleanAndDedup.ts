@@ -26,15 +26,16 @@ export interface CleanAndDedupOptions {
   /** Needed only for `clean.tokenLength`. */
   tokenizer?: TextTokenizer;
   /**
-   * Worker threads for cleaning and hashing; 0 runs everything on this thread. Default: the
-   * idle cores (cores − 1-minute load average, rounded), at most 2 — on a machine with no
-   * idle core extra threads only add their start-up cost. The output does not depend on it.
+   * Worker threads for cleaning and hashing, besides this thread (which reads, keeps the dedup
+   * index and cleans a batch itself whenever every worker already has two queued); 0 runs
+   * everything here. Default: {@link defaultWorkers} (one on an idle 2-core machine). The
+   * output does not depend on it.
    */
   workers?: number;
   /**
    * Characters processed on this thread before workers are started (default 1 M). Booting a
-   * worker (tsx-free: a few hundred ms; the language model dominates) only pays off on
-   * larger inputs; small runs therefore never start them.
+   * worker (~0.1 s, mostly the language model, plus its JIT warm-up) only pays off on larger
+   * inputs; small runs therefore never start them.
    */
   workerStartChars?: number;
   /** Wait for workers to boot once started instead of working on this thread meanwhile (default false). */
@@ -200,8 +201,13 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
   }
 }
 
-/** Idle cores right now, at most 2. */
+/**
+ * Workers that fill the idle cores: the idle cores (cores − 1-minute load average, rounded)
+ * less one for this thread, which cleans too whenever the workers' queues are full. On a
+ * machine with no idle core extra threads would only add their start-up cost.
+ */
 export function defaultWorkers(): number {
-  const idle = Math.round(availableParallelism() - (loadavg()[0] ?? 0));
-  return Math.max(0, Math.min(2, idle));
+  const cores = availableParallelism();
+  const idle = Math.round(cores - (loadavg()[0] ?? 0));
+  return Math.max(0, Math.min(cores - 1, idle - 1));
 }

@@ -1,4 +1,3 @@
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import type { DataReport } from '../report.js';
 import type { Document } from '../types.js';
 import { type FieldSelection, recordToDocument, selectedFields } from './recordToDocument.js';
@@ -18,6 +17,10 @@ export async function* readParquet(options: {
   let rows = 0;
   let size = 0;
   try {
+    // Loaded on first use, like apache-arrow for Arrow inputs.
+    const { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } = await import(
+      'hyparquet'
+    );
     const buffer = await asyncBufferFromFile(file);
     size = buffer.byteLength;
     const metadata = await parquetMetadataAsync(buffer);

@@ -14,7 +14,11 @@ export interface FieldSelection {
 /** Reads a dot path (`a.b.c`) from a plain object. */
 /** The record fields a selection reads: text, then id and meta fields when named. */
 export function selectedFields(fields: FieldSelection): string[] {
-  return [fields.textField ?? 'text', ...(fields.idField ? [fields.idField] : []), ...(fields.metaFields ?? [])];
+  return [
+    fields.textField ?? 'text',
+    ...(fields.idField ? [fields.idField] : []),
+    ...(fields.metaFields ?? []),
+  ];
 }
 
 export function getPath(record: unknown, path: string): unknown {

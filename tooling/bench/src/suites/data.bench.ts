@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,8 +23,10 @@ interface Job {
 interface JobResult {
   bytes: number;
   seconds: number;
-  /** User + system CPU time of the whole process (all threads). */
+  /** User + system CPU time of the whole process (all threads), start-up included. */
   cpuSeconds: number;
+  /** The same, from the start of the timed run (module loading and tsx excluded). */
+  runCpuSeconds: number;
   peakRssMb: number;
   documentsIn: number;
   documentsOut: number;
@@ -54,11 +57,12 @@ async function childMain(job: Job): Promise<void> {
   const { DataReport, cleanAndDedup, readDocuments } = await import('@deepline/data');
   const files = corpusFiles(job.corpus, job.fraction);
   const report = new DataReport();
+  const cpuStart = process.cpuUsage();
   const start = performance.now();
   let out = 0;
   // Mail is full of Latin-1 bytes: keep those documents (U+FFFD) rather than skipping them.
   const documents = readDocuments({ inputs: files, report, invalidUtf8: 'replace' });
-  // Default behaviour: workers start once 1 M chars have gone through; the main thread works while they boot.
+  // Default behaviour: workers start once 1 M chars have gone through; this thread works while they boot.
   for await (const _ of cleanAndDedup({
     documents,
     workers: job.workers,
@@ -68,11 +72,13 @@ async function childMain(job: Job): Promise<void> {
     out++;
   const seconds = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage();
+  const runCpu = process.cpuUsage(cpuStart);
   const json = report.toJSON();
   const result: JobResult = {
     bytes: json.input.bytes,
     seconds,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    runCpuSeconds: (runCpu.user + runCpu.system) / 1e6,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     documentsIn: json.input.records,
     documentsOut: out,
@@ -98,6 +104,8 @@ function runJob(job: Job): JobResult {
 if (process.env.DEEPLINE_DATA_BENCH)
   await childMain(JSON.parse(process.env.DEEPLINE_DATA_BENCH) as Job);
 
+const TARGET_MBPS = 20;
+
 export default defineBenchSuite({
   name: 'data',
   description:
@@ -105,45 +113,73 @@ export default defineBenchSuite({
   async run({ quick, log }) {
     const rows: BenchRow[] = [];
     const mbps = (r: JobResult) => r.bytes / 1e6 / r.seconds;
+    const perCpu = (r: JobResult) => r.bytes / 1e6 / r.runCpuSeconds;
+    const load = () =>
+      loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' / ');
     const describe = (name: string, r: JobResult) =>
       log(
-        `${name}: ${(r.bytes / 1e6).toFixed(1)} MB, ${r.documentsIn} docs → ${r.documentsOut} kept, ${r.seconds.toFixed(2)} s, ${mbps(r).toFixed(1)} MB/s, peak RSS ${r.peakRssMb.toFixed(0)} MB`,
+        `${name}: ${(r.bytes / 1e6).toFixed(1)} MB, ${r.documentsIn} docs → ${r.documentsOut} kept, ${r.seconds.toFixed(2)} s, ${mbps(r).toFixed(1)} MB/s, ${perCpu(r).toFixed(1)} MB/cpu-s (${(r.bytes / 1e6 / r.cpuSeconds).toFixed(1)} with start-up), peak RSS ${r.peakRssMb.toFixed(0)} MB; load average ${load()}`,
       );
+    // The machine is shared, so wall times vary with other load: take the best of a few runs.
+    const best = (job: Job, name: string): JobResult => {
+      let kept: JobResult | undefined;
+      for (let i = 0; i < (quick ? 1 : 3); i++) {
+        const r = runJob(job);
+        describe(name, r);
+        if (!kept || r.seconds < kept.seconds) kept = r;
+      }
+      return kept!;
+    };
     for (const corpus of ['sotu', 'spam'] as const) {
+      const label = corpus === 'sotu' ? 'SOTU' : 'spam-assassin';
       const fraction = quick ? (corpus === 'sotu' ? 0.25 : 0.1) : 1;
-      const two = runJob({ corpus, fraction, workers: 2 });
-      describe(`${corpus} 2 workers`, two);
-      const one = runJob({ corpus, fraction, workers: 0 });
-      describe(`${corpus} 1 thread`, one);
-      // CPU time is far less sensitive to other load on a shared machine than wall time.
+      // Two cores = this thread (reading, dedup index, and cleaning whenever the worker's queue
+      // is full) plus one worker thread.
+      const two = best({ corpus, fraction, workers: 1 }, `${corpus} 2 cores`);
+      const one = best({ corpus, fraction, workers: 0 }, `${corpus} 1 thread`);
+      const size = `${(two.bytes / 1e6).toFixed(1)} MB`;
       rows.push({
-        name: `clean+dedup ${corpus === 'sotu' ? 'SOTU' : 'spam-assassin'}, 1 thread, per CPU-second (incl. start-up)`,
-        unit: 'MB/cpu-s',
-        ours: one.bytes / 1e6 / one.cpuSeconds,
+        name: `clean+dedup ${label} (${size}), 2 cores vs issue target`,
+        unit: 'MB/s',
+        ours: mbps(two),
+        peer: TARGET_MBPS,
+        peerName: 'issue target',
         higherIsBetter: true,
-        note: 'two idle cores could at best double this',
+        target: 1,
+        note: `wall clock, best of runs, incl. reading and worker start-up; load average at the end ${load()} on ${availableParallelism()} cores`,
       });
       rows.push({
-        name: `clean+dedup ${corpus === 'sotu' ? 'SOTU' : 'spam-assassin'} (${(two.bytes / 1e6).toFixed(1)} MB), workers: 2`,
+        name: `clean+dedup ${label}, 2 cores vs 1 thread`,
         unit: 'MB/s',
         ours: mbps(two),
         peer: mbps(one),
         peerName: 'same chain, 1 thread',
         higherIsBetter: true,
-        note: 'issue target ≥ 20 MB/s on 2 cores (absolute); machine shared, so numbers vary',
+        note: 'an idle second core could at best double it; other load on the machine takes its share',
+      });
+      rows.push({
+        name: `clean+dedup ${label}, per CPU-second of the run: 2 cores vs 1 thread`,
+        unit: 'MB/cpu-s',
+        ours: perCpu(two),
+        peer: perCpu(one),
+        peerName: '1 thread',
+        higherIsBetter: true,
+        note: 'CPU time of all threads from the start of the run (module loading excluded; the worker start-up and JIT warm-up included): the price of parallelism',
       });
     }
-    // Both with workers from the start, so the comparison is about input size only.
+    // Both with a worker from the start, so the comparison is about input size only.
     const full = runJob({
       corpus: 'spam',
       fraction: quick ? 0.2 : 1,
-      workers: 2,
+      workers: 1,
       workerStartChars: 0,
     });
     const quarter = runJob({
       corpus: 'spam',
       fraction: quick ? 0.05 : 0.25,
-      workers: 2,
+      workers: 1,
       workerStartChars: 0,
     });
     describe('spam full', full);
