@@ -45,21 +45,22 @@ class WeightView {
   }
 }
 
-/**
- * One sequence's KV cache on the host: per layer, `[capacity, rkv + dr]` rows holding the
- * MLA latent followed by the roped key, so one gather serves both attention products.
- */
+/** One sequence's KV cache on the host: per layer, the MLA latent and the roped key. */
 class HostKvSequence implements ModelSequence {
   length = 0;
   capacity = 0;
-  rows: Float32Array[] = [];
+  latent: Float32Array[];
+  rope: Float32Array[];
   private disposed = false;
 
   constructor(
     private readonly layers: number,
-    private readonly width: number,
+    private readonly latentDim: number,
+    private readonly ropeDim: number,
     private readonly maxLength: number,
   ) {
+    this.latent = [];
+    this.rope = [];
     this.reserve(16);
   }
 
@@ -69,16 +70,20 @@ class HostKvSequence implements ModelSequence {
     if (needed <= this.capacity) return;
     const cap = Math.min(this.maxLength, Math.max(needed, this.capacity * 2));
     for (let l = 0; l < this.layers; l++) {
-      const grown = new Float32Array(cap * this.width);
-      if (this.rows[l]) grown.set(this.rows[l]!.subarray(0, this.length * this.width));
-      this.rows[l] = grown;
+      const lat = new Float32Array(cap * this.latentDim);
+      const rope = new Float32Array(cap * this.ropeDim);
+      if (this.latent[l]) lat.set(this.latent[l]!.subarray(0, this.length * this.latentDim));
+      if (this.rope[l]) rope.set(this.rope[l]!.subarray(0, this.length * this.ropeDim));
+      this.latent[l] = lat;
+      this.rope[l] = rope;
     }
     this.capacity = cap;
   }
 
   dispose(): void {
     this.disposed = true;
-    this.rows = [];
+    this.latent = [];
+    this.rope = [];
   }
 }
 
@@ -151,14 +156,7 @@ export class DeepseekLanguageModel implements LanguageModel {
       tf.tidy(() => {
         const w = tf.reshape(this.weights.linear(`model.layers.${i}.self_attn.kv_b_proj.weight`).weightMatrix(), [c.nHeads, c.qkNopeHeadDim + c.vHeadDim, c.kvLoraRank]);
         const [wUK, wUV] = tf.split(w, [c.qkNopeHeadDim, c.vHeadDim], 1);
-        // Zero columns for the roped-key part of a cache row: attention outputs stay
-        // [latent ‖ rope] wide and the value projection ignores the rope part (no slice).
-        const wUVRows = tf.pad(wUV as tf.Tensor3D, [
-          [0, 0],
-          [0, 0],
-          [0, c.qkRopeHeadDim],
-        ]);
-        return { wUK: tf.keep(wUK as tf.Tensor3D), wUV: tf.keep(wUVRows) };
+        return { wUK: tf.keep(wUK as tf.Tensor3D), wUV: tf.keep(wUV as tf.Tensor3D) };
       }),
     );
     const tables = ropeTables({ config: c, startPos: 0, length: this.contextLength, frequencies: ropeFrequencies(c) });
@@ -173,7 +171,7 @@ export class DeepseekLanguageModel implements LanguageModel {
 
   createSequence(): HostKvSequence {
     const c = this.config;
-    return new HostKvSequence(c.nLayers, c.kvLoraRank + c.qkRopeHeadDim, this.contextLength);
+    return new HostKvSequence(c.nLayers, c.kvLoraRank, c.qkRopeHeadDim, this.contextLength);
   }
 
   async prefill(chunks: ReadonlyArray<PrefillChunk>): Promise<NextToken[]> {
@@ -202,8 +200,9 @@ export class DeepseekLanguageModel implements LanguageModel {
   /**
    * Runs B rows of tokens (prefill chunks, or one token each when decoding) in one pass,
    * appending them to the rows' caches, and returns the next-token logits after each
-   * row's last token. Ragged rows are right-padded to the longest; pad positions are
-   * never written to a cache and never read back.
+   * row's last token (or, with `argmaxOnly`, the id of each row's largest logit). Ragged
+   * rows are right-padded to the longest; pad positions are never written to a cache and
+   * never read back.
    */
   forwardRows(rows: ReadonlyArray<{ sequence: HostKvSequence; tokens: readonly number[] }>, argmaxOnly = false): NextToken[] {
     const c = this.config;
@@ -248,7 +247,7 @@ export class DeepseekLanguageModel implements LanguageModel {
     });
     if (argmaxOnly) return Array.from(data);
     const v = c.vocabSize;
-    // Views into the one read-back: the engine only reads them before the next step.
+    // Views into the one read-back: the engine reads them before the next step.
     return rows.map((_, i) => (data as Float32Array).subarray(i * v, (i + 1) * v));
   }
 
@@ -322,34 +321,32 @@ export class DeepseekLanguageModel implements LanguageModel {
     // made from them are not read after this layer.
     const newLatent = latent.dataSync() as Float32Array;
     const newRope = kPe.dataSync() as Float32Array;
-    const width = rkv + dr;
     const t = Math.max(...rows.map((r) => r.start + r.length));
-    const kvAll = this.scratch.get('kv', b * t * width);
+    const latentAll = this.scratch.get('latent', b * t * rkv);
+    const ropeAll = this.scratch.get('rope', b * t * dr);
     const mask = this.scratch.get('mask', b * s * t).fill(Number.NEGATIVE_INFINITY);
     rows.forEach(({ sequence: seq, start, length }, i) => {
-      const cache = seq.rows[layer]!;
-      for (let j = 0; j < length; j++) {
-        const at = (start + j) * width;
-        cache.set(newLatent.subarray((i * s + j) * rkv, (i * s + j + 1) * rkv), at);
-        cache.set(newRope.subarray((i * s + j) * dr, (i * s + j + 1) * dr), at + rkv);
-      }
-      kvAll.set(cache.subarray(0, (start + length) * width), i * t * width);
-      kvAll.fill(0, (i * t + start + length) * width, (i + 1) * t * width); // pad keys (masked) are zeros, not stale rows
+      seq.latent[layer]!.set(newLatent.subarray(i * s * rkv, (i * s + length) * rkv), start * rkv);
+      seq.rope[layer]!.set(newRope.subarray(i * s * dr, (i * s + length) * dr), start * dr);
+      latentAll.set(seq.latent[layer]!.subarray(0, (start + length) * rkv), i * t * rkv);
+      ropeAll.set(seq.rope[layer]!.subarray(0, (start + length) * dr), i * t * dr);
+      // Pad keys (masked) are zeros rather than another step's stale values.
+      latentAll.fill(0, (i * t + start + length) * rkv, (i + 1) * t * rkv);
+      ropeAll.fill(0, (i * t + start + length) * dr, (i + 1) * t * dr);
       // Query j sees keys 0..start+j; pad queries (j ≥ length) see the row's real keys only.
       for (let j = 0; j < s; j++) mask.fill(0, (i * s + j) * t, (i * s + j) * t + start + Math.min(j, length - 1) + 1);
     });
-    const kvT = tf.tensor3d(kvAll, [b, t, width]);
+    const latentT = tf.tensor3d(latentAll, [b, t, rkv]);
+    const ropeT = tf.tensor3d(ropeAll, [b, t, dr]);
 
     const { wUK, wUV } = this.absorbed[layer]!;
     const qNopeHeads = tf.reshape(tf.transpose(qNope, [2, 0, 1, 3]), [h, b * s, c.qkNopeHeadDim]);
     const qLat = tf.reshape(tf.transpose(tf.reshape(tf.matMul(qNopeHeads as tf.Tensor3D, wUK), [h, b, s, rkv]), [1, 2, 0, 3]), [b, s * h, rkv]);
-    // [latent query ‖ roped query] against [latent ‖ roped key]: both score terms in one product.
-    const raw = tf.matMul(tf.concat([qLat, qPe], 2) as tf.Tensor3D, kvT, false, true);
+    const raw = tf.add(tf.matMul(qLat as tf.Tensor3D, latentT, false, true), tf.matMul(qPe as tf.Tensor3D, ropeT, false, true));
     const scores = tf.add(tf.reshape(tf.mul(raw, mlaSoftmaxScale(c)), [b, s, h, t]), tf.tensor4d(mask, [b, s, 1, t]));
     const probs = tf.reshape(tf.softmax(scores), [b, s * h, t]);
-    // Values are the latents; the rope columns of the product meet zero rows of wUV.
-    const oRows = tf.matMul(probs as tf.Tensor3D, kvT);
-    const oLatHeads = tf.reshape(tf.transpose(tf.reshape(oRows, [b, s, h, width]), [2, 0, 1, 3]), [h, b * s, width]);
+    const oLat = tf.matMul(probs as tf.Tensor3D, latentT);
+    const oLatHeads = tf.reshape(tf.transpose(tf.reshape(oLat, [b, s, h, rkv]), [2, 0, 1, 3]), [h, b * s, rkv]);
     const oHeads = tf.matMul(oLatHeads as tf.Tensor3D, wUV, false, true);
     const o = tf.reshape(tf.transpose(tf.reshape(oHeads, [h, b, s, c.vHeadDim]), [1, 2, 0, 3]), [b, s, h * c.vHeadDim]);
     return w.linear(`${p}.o_proj.weight`).apply(o);

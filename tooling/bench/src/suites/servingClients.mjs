@@ -1,35 +1,54 @@
 // Load generator for serving.bench.ts. Plain JavaScript so it runs in a worker thread
-// without a TypeScript loader; the worker keeps the clients' JSON/SSE work off the
-// server's event loop. workerData: {url, clients, perClient, promptLen, maxTokens, vocabSize}.
+// without a TypeScript loader; the worker keeps the clients' SSE work off the server's
+// event loop. workerData: {url, clients, perClient, promptLen, maxTokens, vocabSize}.
+// node:http with a keep-alive agent, not fetch: the client shares the machine's cores with
+// the server it measures, and web streams cost several times more CPU per streamed token.
+import http from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
 
-/** One streamed completion; returns time to first token (ms) and tokens received. */
-async function streamOne(url, prompt, maxTokens) {
+/** One streamed completion; resolves with time to first token (ms) and tokens received. */
+function streamOne(agent, url, prompt, maxTokens) {
+  const body = JSON.stringify({ model: 'bench', prompt, max_tokens: maxTokens, temperature: 0, stream: true, stream_options: { include_usage: true } });
   const start = performance.now();
-  const res = await fetch(`${url}/v1/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'bench', prompt, max_tokens: maxTokens, temperature: 0, stream: true, stream_options: { include_usage: true } }),
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      `${url}/v1/completions`,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let ttft = -1;
+        let tail = '';
+        let text = '';
+        if (res.statusCode !== 200) {
+          res.setEncoding('utf8');
+          res.on('data', (chunk) => {
+            text += chunk;
+          });
+          res.on('end', () => reject(new Error(`bench request failed: ${res.statusCode} ${text}`)));
+          return;
+        }
+        res.setEncoding('latin1');
+        res.on('data', (chunk) => {
+          if (ttft < 0) ttft = performance.now() - start;
+          // Only the usage chunk is parsed; keep the end of the previous read in case it is split.
+          tail = (tail + chunk).slice(-512);
+        });
+        res.on('end', () => {
+          const at = tail.lastIndexOf('"usage":{');
+          const tokens = at >= 0 ? Number(/"completion_tokens":(\d+)/.exec(tail.slice(at))?.[1]) : Number.NaN;
+          if (!tail.endsWith('data: [DONE]\n\n') || !Number.isFinite(tokens)) reject(new Error('bench stream ended without usage and [DONE]'));
+          else resolve({ ttft, tokens });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
   });
-  if (!res.ok || !res.body) throw new Error(`bench request failed: ${res.status} ${await res.text()}`);
-  // Only the usage chunk is parsed: the client shares the machine's two cores with the
-  // server, so per-token work here would slow the server it measures.
-  let ttft = -1;
-  let tokens = 0;
-  let tail = '';
-  for await (const chunk of res.body) {
-    if (ttft < 0) ttft = performance.now() - start;
-    const text = tail + Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
-    const at = text.lastIndexOf('"usage":{');
-    if (at >= 0) tokens = Number(/"completion_tokens":(\d+)/.exec(text.slice(at))?.[1] ?? tokens);
-    // Keep enough of the end for a usage object split across reads.
-    tail = text.slice(-256);
-  }
-  return { ttft, tokens };
 }
 
 /** `clients` concurrent clients, each sending `perClient` requests back to back. */
 async function runLoad(load) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: load.clients });
   const ttfts = [];
   let tokens = 0;
   const start = performance.now();
@@ -37,13 +56,15 @@ async function runLoad(load) {
     Array.from({ length: load.clients }, async (_, c) => {
       for (let r = 0; r < load.perClient; r++) {
         const prompt = Array.from({ length: load.promptLen }, (_, i) => (c * 131 + r * 17 + i * 7) % load.vocabSize);
-        const result = await streamOne(load.url, prompt, load.maxTokens);
+        const result = await streamOne(agent, load.url, prompt, load.maxTokens);
         ttfts.push(result.ttft);
         tokens += result.tokens;
       }
     }),
   );
-  return { tokens, seconds: (performance.now() - start) / 1000, ttfts };
+  const seconds = (performance.now() - start) / 1000;
+  agent.destroy();
+  return { tokens, seconds, ttfts };
 }
 
 runLoad(workerData).then(
