@@ -252,6 +252,23 @@ napi_value AttentionBackward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// crossEntropyForward(heap, [logits, labels, probs, loss (byte offsets), n, vocab]) -> bad row or -1
+napi_value CrossEntropyForward(napi_env env, napi_callback_info info) {
+  std::uint8_t* heap = nullptr;
+  std::size_t bytes = 0;
+  double* p = nullptr;
+  if (!heap_and_params(env, info, 6, &heap, &bytes, &p) || !dims_ok(env, p + 4, 2)) return nullptr;
+  float* logits = region(env, heap, bytes, p[0], p[4] * p[5], "logits");
+  float* labels = logits ? region(env, heap, bytes, p[1], p[4], "labels") : nullptr;
+  float* probs = labels ? region(env, heap, bytes, p[2], p[4] * p[5], "probs") : nullptr;
+  float* loss = probs ? region(env, heap, bytes, p[3], 1, "loss") : nullptr;
+  if (!loss) return nullptr;
+  const long bad = deepline::cross_entropy_forward(logits, reinterpret_cast<const int*>(labels), probs, loss, static_cast<long>(p[4]), static_cast<long>(p[5]));
+  napi_value out;
+  napi_create_double(env, static_cast<double>(bad), &out);
+  return out;
+}
+
 // siluMul(heap, [g, u, y (byte offsets), n])
 napi_value SiluMul(napi_env env, napi_callback_info info) {
   std::uint8_t* heap = nullptr;
@@ -361,6 +378,7 @@ NAPI_MODULE_INIT() {
       {"supportedIsas", nullptr, SupportedIsas, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"attentionForward", nullptr, AttentionForward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"attentionBackward", nullptr, AttentionBackward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"crossEntropyForward", nullptr, CrossEntropyForward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"siluMul", nullptr, SiluMul, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"siluMulBackward", nullptr, SiluMulBackward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };

@@ -1,6 +1,9 @@
 #include "ops.h"
 
 #include <atomic>
+#include <cmath>
+#include <cstring>
+#include <vector>
 
 #include "gemm.h"
 
@@ -85,7 +88,47 @@ void run_silu(SiluTask& task) {
   parallel_for(tasks, 40.0 * static_cast<double>(task.n), silu_task, &task);
 }
 
+struct CrossEntropyTask {
+  const float* logits;
+  const int* labels;
+  float* probs;
+  long vocab;
+  long n;
+  long rows_per_task;
+  double* partial;  // -sum(log p[label]) per task
+};
+
+void cross_entropy_task(void* context, long task) {
+  CrossEntropyTask& c = *static_cast<CrossEntropyTask*>(context);
+  const long start = task * c.rows_per_task;
+  const long rows = c.n - start < c.rows_per_task ? c.n - start : c.rows_per_task;
+  float* p = c.probs + start * c.vocab;
+  std::memcpy(p, c.logits + start * c.vocab, sizeof(float) * static_cast<std::size_t>(rows * c.vocab));
+  active_kernels().softmax_rows(p, rows, c.vocab, c.vocab, 1.0f, false);
+  double total = 0.0;
+  for (long r = 0; r < rows; ++r) {
+    const float q = p[r * c.vocab + c.labels[start + r]];
+    total -= std::log(q > 1e-38f ? q : 1e-38f);
+  }
+  c.partial[task] = total;
+}
+
 }  // namespace
+
+long cross_entropy_forward(const float* logits, const int* labels, float* probs, float* loss, long n, long vocab) {
+  for (long r = 0; r < n; ++r) {
+    if (labels[r] < 0 || labels[r] >= vocab) return r;
+  }
+  const long rows_per_task = 64;
+  const long tasks = (n + rows_per_task - 1) / rows_per_task;
+  std::vector<double> partial(static_cast<std::size_t>(tasks), 0.0);
+  CrossEntropyTask task{logits, labels, probs, vocab, n, rows_per_task, partial.data()};
+  parallel_for(tasks, 40.0 * static_cast<double>(n) * static_cast<double>(vocab), cross_entropy_task, &task);
+  double total = 0.0;
+  for (double v : partial) total += v;
+  *loss = n > 0 ? static_cast<float>(total / static_cast<double>(n)) : 0.0f;
+  return -1;
+}
 
 const char* attention_forward(const AttentionShape& s, const float* q, const float* k, const float* v, float* out, float* probs) {
   AttentionTask task;

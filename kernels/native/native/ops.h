@@ -21,6 +21,10 @@ const char* attention_forward(const AttentionShape& s, const float* q, const flo
 const char* attention_backward(const AttentionShape& s, const float* q, const float* k, const float* v, const float* probs, const float* dy,
                                float* dq, float* dk, float* dv);
 
+// probs[n, vocab] = softmax(logits) and *loss = mean over rows of -log(max(p[label], 1e-38)).
+// Returns the first row whose label is outside [0, vocab) (nothing written then), or -1.
+long cross_entropy_forward(const float* logits, const int* labels, float* probs, float* loss, long n, long vocab);
+
 void silu_mul(const float* g, const float* u, float* y, long n);
 void silu_mul_backward(const float* g, const float* u, const float* dy, float* dg, float* du, long n);
 

@@ -27,6 +27,8 @@ export interface NativeAddon {
   attentionForward(heap: ArrayBufferLike | ArrayBufferView, params: Float64Array): void;
   /** params: byte offsets of q, k, v, probs, dy, dq, dk, dv; batch, tq, tk, heads, dim, scale. */
   attentionBackward(heap: ArrayBufferLike | ArrayBufferView, params: Float64Array): void;
+  /** params: byte offsets of logits, labels (int32), probs, loss; rows, vocab. Returns the first row with a bad label, or -1. */
+  crossEntropyForward(heap: ArrayBufferLike | ArrayBufferView, params: Float64Array): number;
   /** params: byte offsets of gate, up, y; element count. */
   siluMul(heap: ArrayBufferLike | ArrayBufferView, params: Float64Array): void;
   /** params: byte offsets of gate, up, dy, dgate, dup; element count. */

@@ -3,6 +3,8 @@ import {
   FUSED_KERNEL_NAMES,
   attention,
   attentionReference,
+  crossEntropy,
+  crossEntropyReference,
   registerWasmKernels,
   siluMul,
   siluMulReference,
@@ -161,6 +163,28 @@ describe.runIf(status.available)(
         );
       });
     }
+
+    it('crossEntropy: loss and logits gradient, and a bad label is rejected naming its row', async () => {
+      setNativeIsa('auto');
+      const labels = Int32Array.from({ length: 37 }, (_, i) => (i * 7) % 29);
+      const make = (fn: typeof crossEntropy) => (xs: tf.Tensor[]) =>
+        tf.tidy(() => fn({ logits: xs[0] as tf.Tensor2D, labels: tf.tensor1d(labels, 'int32') }));
+      await expectConforms(
+        [[37, 29]],
+        make(crossEntropy),
+        make(crossEntropyReference),
+        FUSED_KERNEL_NAMES.crossEntropy,
+      );
+      await tf.setBackend('wasm');
+      const logits = tf.zeros([2, 5]) as tf.Tensor2D;
+      const bad = tf.tensor1d([1, 5], 'int32');
+      const before = tf.memory().numTensors;
+      expect(() => crossEntropy({ logits, labels: bad })).toThrow(
+        'crossEntropy: label 5 of row 1 is outside [0, 4]',
+      );
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([logits, bad]);
+    });
 
     it('the addon rejects a tensor range outside the heap instead of reading it', () => {
       const heap = new Float32Array(8);

@@ -13,12 +13,18 @@ export interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
 
-/** The heap as the addon takes it; read on every call because memory growth detaches the old buffer. */
-export function heapOf(backend: WasmHeapBackend): ArrayBufferLike | ArrayBufferView {
-  const buffer =
+/** The heap's current buffer: read on every call because memory growth detaches the old one. */
+export function heapBuffer(backend: WasmHeapBackend): ArrayBufferLike {
+  return (
     backend.wasm.asm?.memory?.buffer ??
     backend.wasm.wasmMemory?.buffer ??
-    backend.wasm.HEAPU8.buffer;
+    backend.wasm.HEAPU8.buffer
+  );
+}
+
+/** The heap as the addon takes it. */
+export function heapOf(backend: WasmHeapBackend): ArrayBufferLike | ArrayBufferView {
+  const buffer = heapBuffer(backend);
   // A threaded build's SharedArrayBuffer goes through a view (N-API takes typed arrays over either).
   return buffer instanceof ArrayBuffer ? buffer : new Uint8Array(buffer);
 }

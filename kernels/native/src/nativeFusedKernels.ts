@@ -1,7 +1,7 @@
 import type { tf } from '@deepline/core';
 import { FUSED_KERNEL_NAMES } from '@deepline/kernels-wasm';
 import type { NativeAddon } from './addon.js';
-import { type WasmHeapBackend, heapOf, offsetOf } from './nativeBatchMatMul.js';
+import { type WasmHeapBackend, heapBuffer, heapOf, offsetOf } from './nativeBatchMatMul.js';
 
 type Info = tf.TensorInfo;
 type Fallbacks = (kernelName: string) => tf.KernelFunc;
@@ -76,6 +76,22 @@ export function nativeFusedKernels(addon: NativeAddon, fallback: Fallbacks): tf.
     addon.siluMulBackward(heapOf(backend), params);
     return [dg, du];
   };
+  const crossEntropy: tf.KernelFunc = (args) => {
+    const backend = args.backend as unknown as WasmHeapBackend;
+    const { logits, labels } = args.inputs as { logits: Info; labels: Info };
+    const [n, vocab] = logits.shape as [number, number];
+    if (n * vocab === 0) return fallback(FUSED_KERNEL_NAMES.crossEntropy)(args);
+    // Same check and message as the wasm kernel, before anything is allocated.
+    const ids = new Int32Array(heapBuffer(backend), offsetOf(backend, labels), n);
+    const bad = ids.findIndex((label) => label < 0 || label >= vocab);
+    if (bad >= 0)
+      throw new Error(`crossEntropy: label ${ids[bad]} of row ${bad} is outside [0, ${vocab - 1}]`);
+    const loss = backend.makeOutput([], 'float32');
+    const probs = backend.makeOutput([n, vocab], 'float32');
+    params.set([...[logits, labels, probs, loss].map((t) => offsetOf(backend, t)), n, vocab]);
+    addon.crossEntropyForward(heapOf(backend), params);
+    return [loss, probs];
+  };
   const kernel = (kernelName: string, kernelFunc: tf.KernelFunc): tf.KernelConfig => ({
     kernelName,
     backendName: 'wasm',
@@ -84,6 +100,7 @@ export function nativeFusedKernels(addon: NativeAddon, fallback: Fallbacks): tf.
   return [
     kernel(FUSED_KERNEL_NAMES.attention, attention),
     kernel(FUSED_KERNEL_NAMES.attentionGrad, attentionGrad),
+    kernel(FUSED_KERNEL_NAMES.crossEntropy, crossEntropy),
     kernel(FUSED_KERNEL_NAMES.siluMul, siluMul),
     kernel(FUSED_KERNEL_NAMES.siluMulGrad, siluMulGrad),
   ];
