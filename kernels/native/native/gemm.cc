@@ -165,7 +165,12 @@ const char* run_gemm(const BatchedGemm& batch) {
     const Index unit_n = vector ? 32 : kin.nr;
     const Index tiles_m = (f.m + unit_m - 1) / unit_m;
     const Index tiles_n = (f.n + unit_n - 1) / unit_n;
-    const long want = (threads + batch.batches - 1) / batch.batches;
+    // A few pieces per thread, so a thread that is descheduled (a busy, shared machine) holds
+    // back only a small piece the others can take; each piece still does >= ~1 MFLOP.
+    const double per_entry = flops / static_cast<double>(batch.batches);
+    long want = (3L * threads + batch.batches - 1) / batch.batches;
+    const long by_size = static_cast<long>(per_entry / 1.0e6);
+    if (want > by_size) want = by_size > threads ? by_size : threads;
     plan.split_m = tiles_m >= tiles_n;
     const Index tiles = plan.split_m ? tiles_m : tiles_n;
     const Index per = (tiles + want - 1) / want;

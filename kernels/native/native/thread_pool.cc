@@ -60,7 +60,14 @@ void ThreadPool::run(long tasks, TaskFn fn, void* context) {
   if (wake) wake_.notify_all();
   work_on(*job);
   // Workers may still be finishing tasks they took; their writes are published by `done`.
-  while (job->done.load(std::memory_order_acquire) < tasks) DEEPLINE_PAUSE();
+  // Spin briefly, then yield: a worker that was descheduled mid-task needs this core back.
+  for (unsigned spins = 0; job->done.load(std::memory_order_acquire) < tasks; ++spins) {
+    if (spins < 4096) {
+      DEEPLINE_PAUSE();
+    } else {
+      std::this_thread::yield();
+    }
+  }
 }
 
 void ThreadPool::worker_loop() {
