@@ -1,15 +1,26 @@
+import { availableParallelism, loadavg } from 'node:os';
 import { initBackend } from '@deepline/core';
-import { registerWasmKernels } from '@deepline/kernels-wasm';
+import { registerNativeKernels } from '@deepline/kernels-native';
+import { registerWasmKernels, usesFma } from '@deepline/kernels-wasm';
 import { type DeepseekConfig, DeepseekModel, presetConfig } from '@deepline/layers';
 import { DeepseekLanguageModel, ServingServer, type TextTokenizer } from '@deepline/serving';
 import { Worker } from 'node:worker_threads';
 import { type BenchRow, defineBenchSuite } from '../benchSuite.js';
 
-// Random-weight DeepSeek-V3 models; each is served by both servers. "small-2L" (dim 256) is
-// compute-bound on a CPU at batch 32; "tiny" (dim 64) is bound by per-step overhead.
+// Random-weight DeepSeek-V3 models; each is served by both servers. "small-2L" (the `small`
+// preset's widths, 2 layers) is compute-bound on a CPU at batch 32; "tiny" (the preset the
+// pipeline trains and serves) is bound by per-step and per-token overhead.
 const MODELS = [
-  { label: 'small-2L', config: presetConfig('small', { nLayers: 2, nDenseLayers: 1, vocabSize: 4096, nMtpModules: 0, maxSeqLen: 512, originalSeqLen: 512 }) },
-  { label: 'tiny', config: presetConfig('tiny', { vocabSize: 4096, nMtpModules: 0, maxSeqLen: 512, originalSeqLen: 512 }) },
+  {
+    label: 'small-2L',
+    about: 'small preset widths (dim 256, 8 heads, MLA ranks 128, MoE 16 experts top-4 + shared), 2 layers (dense + MoE), vocab 4096',
+    config: presetConfig('small', { nLayers: 2, nDenseLayers: 1, vocabSize: 4096, nMtpModules: 0, maxSeqLen: 512, originalSeqLen: 512 }),
+  },
+  {
+    label: 'tiny',
+    about: 'tiny preset (dim 64, 4 heads, MoE 8 experts top-2 + shared), 2 layers, vocab 4096',
+    config: presetConfig('tiny', { vocabSize: 4096, nMtpModules: 0, maxSeqLen: 512, originalSeqLen: 512 }),
+  },
 ];
 
 // Byte tokens are enough here: prompts go in as token ids and tokenization is not measured.
@@ -68,23 +79,31 @@ export default defineBenchSuite({
   name: 'serving',
   description: 'HTTP serving: continuous batching vs a batch-size-1 server on the same model (streamed completions, wasm)',
   async run({ quick, log }) {
+    // The kernels `deepline serve` uses: deepline's wasm kernels, and the native GEMM on every
+    // core where its optional addon is built. Both servers run on them.
+    await registerWasmKernels({ relaxedSimd: 'enable' });
+    const native = await registerNativeKernels({ wasmKernels: false, threads: availableParallelism() });
     await initBackend({ backend: 'wasm' });
-    await registerWasmKernels();
+    log(
+      `kernels: deepline wasm (FMA GEMM: ${usesFma()}); native GEMM: ${native.available ? `${native.isa}, ${native.threads} thread(s)` : `off (${native.reason})`}; ` +
+        `${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(2)}`,
+    );
     const rows: BenchRow[] = [];
     // Quick runs measure the first (compute-bound) model only.
-    for (const { label, config } of quick ? MODELS.slice(0, 1) : MODELS) rows.push(...(await benchModel({ label, config, quick, log })));
+    for (const model of quick ? MODELS.slice(0, 1) : MODELS) rows.push(...(await benchModel({ ...model, quick, log })));
     return rows;
   },
 });
 
-async function benchModel(options: { label: string; config: DeepseekConfig; quick: boolean; log: (line: string) => void }): Promise<BenchRow[]> {
-  const { label, config, quick, log } = options;
+async function benchModel(options: { label: string; about: string; config: DeepseekConfig; quick: boolean; log: (line: string) => void }): Promise<BenchRow[]> {
+  const { label, about, config, quick, log } = options;
+  log(`${label}: ${about}; random weights`);
   const model = DeepseekModel.create(config, { seed: 3, initStd: 0.02 });
   const lm = new DeepseekLanguageModel(model);
   const served = { name: 'bench', model: lm, tokenizer: byteTokenizer };
   const maxTokens = quick ? 32 : 64;
   const promptLen = 16;
-  const repeats = quick ? 1 : 2;
+  const repeats = quick ? 1 : 3;
   const vocabSize = config.vocabSize;
   const servers = {
     batched: new ServingServer({ model: served, engine: { maxBatchSize: 64 } }),
@@ -92,24 +111,28 @@ async function benchModel(options: { label: string; config: DeepseekConfig; quic
   };
   const urls = { batched: await servers.batched.listen(), single: await servers.single.listen() };
   await Promise.all([servers.batched.whenReady(), servers.single.whenReady()]);
-  await load({ url: urls.batched, clients: 2, perClient: 1, promptLen, maxTokens: 4, vocabSize }); // warm-up (kernel compilation, JIT)
+  // Warm-up (kernel compilation, JIT) at the batch shapes measured below.
+  await load({ url: urls.batched, clients: 32, perClient: 1, promptLen, maxTokens: 8, vocabSize });
+  await load({ url: urls.single, clients: 1, perClient: 1, promptLen, maxTokens: 8, vocabSize });
+  log(`workload: streamed completions, greedy; prompts ${promptLen} and max_tokens ${maxTokens} tokens on average (each request ×0.5–1.5)`);
   const rows: BenchRow[] = [];
   try {
     for (const clients of [1, 8, 32]) {
       const perClient = clients === 1 ? (quick ? 2 : 4) : quick ? 1 : 2;
-      // Best of `repeats` runs each, alternating order: the shared machine is noisy.
+      // Median of `repeats` runs each, alternating order: the shared machine is noisy.
       const runs = { batched: [] as RunStats[], single: [] as RunStats[] };
       for (let r = 0; r < repeats; r++) {
         for (const kind of r % 2 === 0 ? (['single', 'batched'] as const) : (['batched', 'single'] as const)) {
           runs[kind].push(await load({ url: urls[kind], clients, perClient, promptLen, maxTokens, vocabSize }));
         }
       }
-      const best = (list: RunStats[]) => list.reduce((a, b) => (b.tokensPerSecond > a.tokensPerSecond ? b : a));
-      const ours = best(runs.batched);
-      const peer = best(runs.single);
+      const median = (list: RunStats[]) => [...list].sort((a, b) => a.tokensPerSecond - b.tokensPerSecond)[Math.floor(list.length / 2)]!;
+      const ours = median(runs.batched);
+      const peer = median(runs.single);
       log(
         `${label}, ${clients} clients: batched ${ours.tokensPerSecond.toFixed(1)} tok/s (TTFT p50 ${ours.ttftP50.toFixed(0)} ms, p99 ${ours.ttftP99.toFixed(0)} ms); ` +
-          `batch-1 ${peer.tokensPerSecond.toFixed(1)} tok/s (TTFT p50 ${peer.ttftP50.toFixed(0)} ms, p99 ${peer.ttftP99.toFixed(0)} ms)`,
+          `batch-1 ${peer.tokensPerSecond.toFixed(1)} tok/s (TTFT p50 ${peer.ttftP50.toFixed(0)} ms, p99 ${peer.ttftP99.toFixed(0)} ms); ` +
+          `runs ${runs.batched.map((r) => r.tokensPerSecond.toFixed(0)).join('/')} vs ${runs.single.map((r) => r.tokensPerSecond.toFixed(0)).join('/')}; load average ${loadavg()[0]!.toFixed(2)}`,
       );
       const peerName = 'same server, max batch 1';
       rows.push(

@@ -1,6 +1,8 @@
 // Load generator for serving.bench.ts. Plain JavaScript so it runs in a worker thread
 // without a TypeScript loader; the worker keeps the clients' SSE work off the server's
-// event loop. workerData: {url, clients, perClient, promptLen, maxTokens, vocabSize}.
+// event loop. workerData: {url, clients, perClient, promptLen, maxTokens, vocabSize}; prompt
+// lengths and max_tokens vary per request around those means (like real traffic), the same
+// way for every server measured.
 // node:http with a keep-alive agent, not fetch: the client shares the machine's cores with
 // the server it measures, and web streams cost several times more CPU per streamed token.
 import http from 'node:http';
@@ -46,6 +48,9 @@ function streamOne(agent, url, prompt, maxTokens) {
   });
 }
 
+/** Length factors, mean 1: request lengths spread around the configured means. */
+const SPREAD = [0.5, 1.25, 0.75, 1.5, 1];
+
 /** `clients` concurrent clients, each sending `perClient` requests back to back. */
 async function runLoad(load) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: load.clients });
@@ -55,8 +60,10 @@ async function runLoad(load) {
   await Promise.all(
     Array.from({ length: load.clients }, async (_, c) => {
       for (let r = 0; r < load.perClient; r++) {
-        const prompt = Array.from({ length: load.promptLen }, (_, i) => (c * 131 + r * 17 + i * 7) % load.vocabSize);
-        const result = await streamOne(agent, load.url, prompt, load.maxTokens);
+        const promptLen = Math.max(1, Math.round(load.promptLen * SPREAD[(c + 2 * r) % SPREAD.length]));
+        const maxTokens = Math.max(1, Math.round(load.maxTokens * SPREAD[(3 * c + r) % SPREAD.length]));
+        const prompt = Array.from({ length: promptLen }, (_, i) => (c * 131 + r * 17 + i * 7) % load.vocabSize);
+        const result = await streamOne(agent, load.url, prompt, maxTokens);
         ttfts.push(result.ttft);
         tokens += result.tokens;
       }
