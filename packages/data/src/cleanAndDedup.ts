@@ -49,9 +49,10 @@ export interface CleanAndDedupOptions {
 
 /**
  * The default data chain: clean → dedup → (token length). Text stages and dedup hashing run in
- * worker threads (and on this thread while they boot); the dedup index and token-length
- * control run here, in input order, so the output is the same whatever the worker count. At
- * most `2 × workers` batches are in flight, which bounds memory.
+ * worker threads and on this thread, which takes a batch itself whenever the workers are
+ * booting or have two queued; the dedup index and token-length control run here, in input
+ * order, so the output is the same whatever the worker count. At most `2 × workers + 6`
+ * batches are in flight, which bounds memory.
  */
 export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenerator<Document> {
   const report = options.report ?? new DataReport();
@@ -186,7 +187,8 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
       // loop a turn per batch: worker start-up and results are delivered through it.
       if (pool) await nextTurn();
       yield* drainDone();
-      while (inFlight.length >= workers * 2 + 2) {
+      // Bounded memory: at most a few batches wait behind a worker batch still running.
+      while (inFlight.length >= workers * 2 + 6) {
         const head = inFlight.shift()!;
         yield* drain(head.result ?? (await head.promise!));
       }
