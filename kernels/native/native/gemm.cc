@@ -1,7 +1,9 @@
 #include "gemm.h"
 
 #include <cstdlib>
+#include <atomic>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -12,8 +14,11 @@ namespace {
 
 using Index = std::ptrdiff_t;
 
-const KernelInfo* g_kernels = nullptr;
+std::atomic<const KernelInfo*> g_kernels{nullptr};
 ThreadPool g_pool;
+// The addon may be loaded by several JS threads (worker_threads); the pool serves one call at
+// a time, and a call that finds it busy runs on its own thread instead of waiting.
+std::mutex g_pool_mutex;
 double g_parallel_min_flops = 4.0e6;
 
 bool cpu_has_avx2() {
@@ -41,8 +46,24 @@ const KernelInfo* best_kernels() {
 }
 
 const KernelInfo* kernels() {
-  if (!g_kernels) g_kernels = best_kernels();
-  return g_kernels;
+  const KernelInfo* k = g_kernels.load(std::memory_order_acquire);
+  if (!k) {
+    k = best_kernels();
+    g_kernels.store(k, std::memory_order_release);
+  }
+  return k;
+}
+
+// Runs tasks on the pool when it is free, else (or when not worth it) on the calling thread.
+void run_tasks(long tasks, bool parallel, ThreadPool::TaskFn fn, void* context) {
+  if (parallel && tasks > 1) {
+    std::unique_lock<std::mutex> lock(g_pool_mutex, std::try_to_lock);
+    if (lock.owns_lock() && g_pool.size() > 1) {
+      g_pool.run(tasks, fn, context);
+      return;
+    }
+  }
+  for (long t = 0; t < tasks; ++t) fn(context, t);
 }
 
 // Per-thread packing buffers, grown on demand and kept for the thread's lifetime.
@@ -177,12 +198,7 @@ const char* run_gemm(const BatchedGemm& batch) {
     plan.piece = per * (plan.split_m ? unit_m : unit_n);
     plan.parts = static_cast<long>((tiles + per - 1) / per);
   }
-  const long tasks = batch.batches * plan.parts;
-  if (threads > 1 && flops >= g_parallel_min_flops && tasks > 1) {
-    g_pool.run(tasks, run_task, &plan);
-  } else {
-    for (long t = 0; t < tasks; ++t) run_task(&plan, t);
-  }
+  run_tasks(batch.batches * plan.parts, threads > 1 && flops >= g_parallel_min_flops, run_task, &plan);
   return plan.error.load();
 }
 
@@ -191,11 +207,7 @@ const KernelInfo& active_kernels() { return *kernels(); }
 const char* gemm_single(const GemmProblem& problem) { return gemm_one(*kernels(), problem); }
 
 void parallel_for(long tasks, double work, void (*fn)(void* context, long task), void* context) {
-  if (g_pool.size() > 1 && tasks > 1 && work >= g_parallel_min_flops) {
-    g_pool.run(tasks, fn, context);
-  } else {
-    for (long t = 0; t < tasks; ++t) fn(context, t);
-  }
+  run_tasks(tasks, work >= g_parallel_min_flops, fn, context);
 }
 
 float* thread_scratch(std::size_t floats) { return t_ops.ensure(floats); }
@@ -203,20 +215,20 @@ float* thread_scratch(std::size_t floats) { return t_ops.ensure(floats); }
 bool select_isa(const char* name) {
   const std::string isa(name);
   if (isa == "auto") {
-    g_kernels = best_kernels();
+    g_kernels.store(best_kernels());
     return true;
   }
   if (isa == "generic") {
-    g_kernels = generic_kernels();
+    g_kernels.store(generic_kernels());
     return true;
   }
 #if defined(DEEPLINE_X64)
   if (isa == "avx2" && cpu_has_avx2()) {
-    g_kernels = avx2_kernels();
+    g_kernels.store(avx2_kernels());
     return true;
   }
   if (isa == "avx512" && cpu_has_avx512()) {
-    g_kernels = avx512_kernels();
+    g_kernels.store(avx512_kernels());
     return true;
   }
 #endif
@@ -231,8 +243,14 @@ const char* supported_isas() {
   return "generic";
 }
 
-void set_threads(int n) { g_pool.set_size(n); }
-int threads() { return g_pool.size(); }
+void set_threads(int n) {
+  std::lock_guard<std::mutex> lock(g_pool_mutex);
+  g_pool.set_size(n);
+}
+int threads() {
+  std::lock_guard<std::mutex> lock(g_pool_mutex);
+  return g_pool.size();
+}
 void set_spin_microseconds(long us) { g_pool.set_spin_microseconds(us); }
 void set_parallel_min_flops(double flops) { g_parallel_min_flops = flops; }
 

@@ -21,6 +21,7 @@ void ThreadPool::stop_workers() {
   wake_.notify_all();
   for (auto& t : workers_) t.join();
   workers_.clear();
+  size_.store(1, std::memory_order_relaxed);
   stop_.store(false);
 }
 
@@ -29,6 +30,7 @@ void ThreadPool::set_size(int threads) {
   if (threads == size()) return;
   stop_workers();
   for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
+  size_.store(threads, std::memory_order_relaxed);
 }
 
 void ThreadPool::work_on(Job& job) {
@@ -42,7 +44,7 @@ void ThreadPool::work_on(Job& job) {
 
 void ThreadPool::run(long tasks, TaskFn fn, void* context) {
   if (tasks <= 0) return;
-  if (workers_.empty() || tasks == 1) {
+  if (workers_.empty() || tasks == 1) {  // (workers_ only changes under the caller's pool lock)
     for (long t = 0; t < tasks; ++t) fn(context, t);
     return;
   }

@@ -24,7 +24,7 @@ class ThreadPool {
 
   // Total threads taking part in run(), the caller included (>= 1).
   void set_size(int threads);
-  int size() const { return static_cast<int>(workers_.size()) + 1; }
+  int size() const { return size_.load(std::memory_order_relaxed); }
   // How long an idle worker polls for the next job before it sleeps.
   void set_spin_microseconds(long us) { spin_ns_.store(us * 1000, std::memory_order_relaxed); }
 
@@ -52,6 +52,7 @@ class ThreadPool {
   std::atomic<bool> stop_{false};
   std::atomic<long> spin_ns_{50000};
   int sleepers_ = 0;
+  std::atomic<int> size_{1};
 };
 
 }  // namespace deepline

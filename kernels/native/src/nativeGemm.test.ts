@@ -1,7 +1,8 @@
+import { Worker } from 'node:worker_threads';
 import { SeededRandom } from '@deepline/core';
 import { seededFloats } from '@deepline/test-helpers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadAddon, resetAddonCache } from './addon.js';
+import { addonPath, loadAddon, resetAddonCache } from './addon.js';
 import { NativeKernelsError } from './errors.js';
 import { nativeGemm } from './nativeGemm.js';
 import {
@@ -108,6 +109,43 @@ describe.runIf(status.available)('native GEMM against a float64 reference', () =
       );
     }
   }
+
+  it('is safe to call from several JS threads at once (the pool serves one, the others run inline)', async () => {
+    setNativeIsa('auto');
+    setNativeThreads(2);
+    // Each worker loads the addon itself and checks 40 products of all-ones (every entry = k).
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const addon = require(workerData.path);
+      const [m, n, k] = [96, 80, 70];
+      const a = new Float32Array(m * k).fill(1), b = new Float32Array(k * n).fill(1), c = new Float32Array(m * n);
+      let bad = 0;
+      for (let i = 0; i < 40; i++) {
+        c.fill(-1);
+        addon.gemm(a, b, c, new Float64Array([0, 0, 0, m, n, k, k, 1, n, 1, n, 1, m * n]));
+        if (c.some((v) => v !== k)) bad++;
+      }
+      parentPort.postMessage(bad);`;
+    const workers = [0, 1].map(
+      () => new Worker(code, { eval: true, workerData: { path: addonPath } }),
+    );
+    const results = workers.map(
+      (w) =>
+        new Promise<number>((resolve, reject) => w.once('message', resolve).once('error', reject)),
+    );
+    const a = seededFloats(200 * 150, 5, 1);
+    const b = seededFloats(150 * 120, 6, 1);
+    const expected = reference(a, b, 200, 120, 150, false, false);
+    for (let i = 0; i < 20; i++)
+      expectClose(
+        nativeGemm({ a, b, m: 200, n: 120, k: 150 }),
+        expected,
+        150,
+        `main thread, round ${i}`,
+      );
+    expect(await Promise.all(results)).toEqual([0, 0]);
+    await Promise.all(workers.map((w) => w.terminate()));
+  });
 
   it('k = 0 writes zeros and m·n = 0 is a no-op', () => {
     const out = nativeGemm({
