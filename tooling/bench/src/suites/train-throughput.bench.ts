@@ -69,6 +69,13 @@ export default defineBenchSuite({
     // the tiny preset's gate): the kernel overrides apply to it without any change to it.
     const layersOurs = trainLayers(cfg, { steps: 2, warmup: 1, fusedAdam: true });
     log(`@deepline/layers model, tfjs-wasm + deepline kernels: ${layersOurs.tokensPerSecond.toFixed(0)} tokens/s (${describe(layersOurs)})`);
+    let layersNative: TrainRun | undefined;
+    if (nativeStatus.available) {
+      await registerNativeKernels({ threads: availableParallelism() });
+      layersNative = trainLayers(cfg, { steps: 2, warmup: 1, fusedAdam: true });
+      await unregisterNativeKernels();
+      log(`@deepline/layers model, + native kernels (${availableParallelism()} threads): ${layersNative.tokensPerSecond.toFixed(0)} tokens/s (${describe(layersNative)})`);
+    }
     await unregisterWasmKernels();
     const layersStock = trainLayers(cfg, { steps: quick ? 1 : 2, warmup: 1, fusedAdam: false });
     log(`@deepline/layers model, tfjs-wasm stock: ${layersStock.tokensPerSecond.toFixed(0)} tokens/s (${describe(layersStock)})`);
@@ -150,6 +157,18 @@ export default defineBenchSuite({
         peerName: 'tfjs-wasm stock',
         higherIsBetter: true,
       },
+      ...(layersNative
+        ? [
+            {
+              name: '@deepline/layers DeepSeek model: + native kernels vs deepline wasm kernels',
+              unit: 'tokens/s',
+              ours: layersNative.tokensPerSecond,
+              peer: layersOurs.tokensPerSecond,
+              peerName: 'tfjs-wasm + deepline kernels',
+              higherIsBetter: true,
+            },
+          ]
+        : []),
       {
         name: 'deepline kernels vs stock tfjs-wasm',
         unit: 'tokens/s',
