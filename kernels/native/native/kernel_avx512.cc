@@ -32,6 +32,12 @@ struct Avx512Traits {
   // strides (a[p*MR + i], b[p*NR + j]), so edge tiles read the same buffers.
   template <int R, int V>
   static inline void kernel(Index kc, const float* __restrict a, const float* __restrict b, float* c, Index ldc, bool accumulate) {
+    // Fetch the C tile while the K loop runs: outputs are fresh tensors, usually not cached.
+#pragma GCC unroll 14
+    for (int i = 0; i < R; ++i) {
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + NR - 1), _MM_HINT_T0);
+    }
     __m512 acc[R][V];
 #pragma GCC unroll 14
     for (int i = 0; i < R; ++i) {
