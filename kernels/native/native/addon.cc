@@ -269,6 +269,56 @@ napi_value CrossEntropyForward(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// adamStep(heap, [w, g, m, v, ow, om, ov (byte offsets), n, lr, beta1, beta2, epsilon, c1, c2])
+napi_value AdamStep(napi_env env, napi_callback_info info) {
+  std::uint8_t* heap = nullptr;
+  std::size_t bytes = 0;
+  double* p = nullptr;
+  if (!heap_and_params(env, info, 14, &heap, &bytes, &p) || !dims_ok(env, p + 7, 1)) return nullptr;
+  float* ptr[7];
+  const char* names[7] = {"value", "grad", "m", "v", "value out", "m out", "v out"};
+  for (int i = 0; i < 7; ++i) {
+    ptr[i] = region(env, heap, bytes, p[i], p[7], names[i]);
+    if (!ptr[i]) return nullptr;
+  }
+  const float hyper[6] = {static_cast<float>(p[8]), static_cast<float>(p[9]), static_cast<float>(p[10]), static_cast<float>(p[11]), static_cast<float>(p[12]),
+                          static_cast<float>(p[13])};
+  deepline::adam_step(ptr[0], ptr[1], ptr[2], ptr[3], ptr[4], ptr[5], ptr[6], static_cast<long>(p[7]), hyper);
+  return nullptr;
+}
+
+// rmsNormForward(heap, [x, weight, y, rstd (byte offsets), rows, dim, eps])
+napi_value RmsNormForward(napi_env env, napi_callback_info info) {
+  std::uint8_t* heap = nullptr;
+  std::size_t bytes = 0;
+  double* p = nullptr;
+  if (!heap_and_params(env, info, 7, &heap, &bytes, &p) || !dims_ok(env, p + 4, 2)) return nullptr;
+  float* x = region(env, heap, bytes, p[0], p[4] * p[5], "x");
+  float* w = x ? region(env, heap, bytes, p[1], p[5], "weight") : nullptr;
+  float* y = w ? region(env, heap, bytes, p[2], p[4] * p[5], "y") : nullptr;
+  float* rstd = y ? region(env, heap, bytes, p[3], p[4], "rstd") : nullptr;
+  if (rstd) deepline::rms_norm_forward(x, w, y, rstd, static_cast<long>(p[4]), static_cast<long>(p[5]), static_cast<float>(p[6]));
+  return nullptr;
+}
+
+// rmsNormBackward(heap, [x, weight, rstd, dy, dx, dweight (byte offsets), rows, dim])
+napi_value RmsNormBackward(napi_env env, napi_callback_info info) {
+  std::uint8_t* heap = nullptr;
+  std::size_t bytes = 0;
+  double* p = nullptr;
+  if (!heap_and_params(env, info, 8, &heap, &bytes, &p) || !dims_ok(env, p + 6, 2)) return nullptr;
+  const double rows = p[6], dim = p[7];
+  const double sizes[6] = {rows * dim, dim, rows, rows * dim, rows * dim, dim};
+  const char* names[6] = {"x", "weight", "rstd", "dy", "dx", "dweight"};
+  float* ptr[6];
+  for (int i = 0; i < 6; ++i) {
+    ptr[i] = region(env, heap, bytes, p[i], sizes[i], names[i]);
+    if (!ptr[i]) return nullptr;
+  }
+  deepline::rms_norm_backward(ptr[0], ptr[1], ptr[2], ptr[3], ptr[4], ptr[5], static_cast<long>(rows), static_cast<long>(dim));
+  return nullptr;
+}
+
 // siluMul(heap, [g, u, y (byte offsets), n])
 napi_value SiluMul(napi_env env, napi_callback_info info) {
   std::uint8_t* heap = nullptr;
@@ -379,6 +429,9 @@ NAPI_MODULE_INIT() {
       {"attentionForward", nullptr, AttentionForward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"attentionBackward", nullptr, AttentionBackward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"crossEntropyForward", nullptr, CrossEntropyForward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"adamStep", nullptr, AdamStep, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"rmsNormForward", nullptr, RmsNormForward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"rmsNormBackward", nullptr, RmsNormBackward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"siluMul", nullptr, SiluMul, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"siluMulBackward", nullptr, SiluMulBackward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };

@@ -141,4 +141,66 @@ void silu_mul_backward_avx2(const float* g, const float* u, const float* dy, flo
   }
 }
 
+void adam_avx2(const float* w, const float* g, const float* m, const float* v, float* ow, float* om, float* ov, long n, const float* hyper) {
+  const float lr = hyper[0], b1 = hyper[1], b2 = hyper[2], eps = hyper[3], c1 = hyper[4], c2 = hyper[5];
+  const __m256 vb1 = _mm256_set1_ps(b1), va1 = _mm256_set1_ps(1.0f - b1), vb2 = _mm256_set1_ps(b2), va2 = _mm256_set1_ps(1.0f - b2);
+  const __m256 vlr = _mm256_set1_ps(lr), veps = _mm256_set1_ps(eps), vc1 = _mm256_set1_ps(c1), vc2 = _mm256_set1_ps(c2);
+  long i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 gv = _mm256_loadu_ps(g + i);
+    const __m256 mv = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(m + i), vb1), _mm256_mul_ps(gv, va1));
+    const __m256 vv = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(v + i), vb2), _mm256_mul_ps(_mm256_mul_ps(gv, gv), va2));
+    _mm256_storeu_ps(om + i, mv);
+    _mm256_storeu_ps(ov + i, vv);
+    const __m256 step = _mm256_div_ps(_mm256_mul_ps(vlr, _mm256_mul_ps(mv, vc1)), _mm256_add_ps(_mm256_sqrt_ps(_mm256_mul_ps(vv, vc2)), veps));
+    _mm256_storeu_ps(ow + i, _mm256_sub_ps(_mm256_loadu_ps(w + i), step));
+  }
+  if (i < n) adam_generic(w + i, g + i, m + i, v + i, ow + i, om + i, ov + i, n - i, hyper);
+}
+
+void rms_norm_avx2(const float* x, const float* w, float* y, float* rstd, long rows, long dim, float eps) {
+  for (long r = 0; r < rows; ++r) {
+    const float* xr = x + r * dim;
+    float* yr = y + r * dim;
+    __m256 acc = _mm256_setzero_ps();
+    float ss = 0.0f;
+    long j = 0;
+    for (; j + 8 <= dim; j += 8) {
+      const __m256 xv = _mm256_loadu_ps(xr + j);
+      acc = _mm256_fmadd_ps(xv, xv, acc);
+    }
+    for (; j < dim; ++j) ss += xr[j] * xr[j];
+    const float s = 1.0f / std::sqrt(eps + (ss + hsum8(acc)) / static_cast<float>(dim));
+    rstd[r] = s;
+    const __m256 vs = _mm256_set1_ps(s);
+    for (j = 0; j + 8 <= dim; j += 8) _mm256_storeu_ps(yr + j, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(xr + j), vs), _mm256_loadu_ps(w + j)));
+    for (; j < dim; ++j) yr[j] = xr[j] * s * w[j];
+  }
+}
+
+void rms_norm_backward_avx2(const float* x, const float* w, const float* rstd, const float* dy, float* dx, float* dw, long rows, long dim) {
+  for (long r = 0; r < rows; ++r) {
+    const float* xr = x + r * dim;
+    const float* dyr = dy + r * dim;
+    float* dxr = dx + r * dim;
+    const float s = rstd[r];
+    __m256 acc = _mm256_setzero_ps();
+    float dot = 0.0f;
+    long j = 0;
+    for (; j + 8 <= dim; j += 8) acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_loadu_ps(dyr + j), _mm256_loadu_ps(w + j)), _mm256_loadu_ps(xr + j), acc);
+    for (; j < dim; ++j) dot += dyr[j] * w[j] * xr[j];
+    const float c = (dot + hsum8(acc)) * (s * s * s) / static_cast<float>(dim);
+    const __m256 vs = _mm256_set1_ps(s), vc = _mm256_set1_ps(c);
+    for (j = 0; j + 8 <= dim; j += 8) {
+      const __m256 dyv = _mm256_loadu_ps(dyr + j), xv = _mm256_loadu_ps(xr + j);
+      _mm256_storeu_ps(dxr + j, _mm256_sub_ps(_mm256_mul_ps(_mm256_mul_ps(dyv, _mm256_loadu_ps(w + j)), vs), _mm256_mul_ps(xv, vc)));
+      _mm256_storeu_ps(dw + j, _mm256_fmadd_ps(_mm256_mul_ps(dyv, xv), vs, _mm256_loadu_ps(dw + j)));
+    }
+    for (; j < dim; ++j) {
+      dxr[j] = dyr[j] * w[j] * s - xr[j] * c;
+      dw[j] += dyr[j] * xr[j] * s;
+    }
+  }
+}
+
 }  // namespace deepline

@@ -51,4 +51,42 @@ void silu_mul_backward_generic(const float* g, const float* u, const float* dy, 
   }
 }
 
+// hyper = {lr, beta1, beta2, epsilon, c1, c2}
+void adam_generic(const float* w, const float* g, const float* m, const float* v, float* ow, float* om, float* ov, long n, const float* hyper) {
+  const float lr = hyper[0], b1 = hyper[1], b2 = hyper[2], eps = hyper[3], c1 = hyper[4], c2 = hyper[5];
+  for (long i = 0; i < n; ++i) {
+    const float mi = m[i] * b1 + g[i] * (1.0f - b1);
+    const float vi = v[i] * b2 + g[i] * g[i] * (1.0f - b2);
+    om[i] = mi;
+    ov[i] = vi;
+    ow[i] = w[i] - lr * (mi * c1) / (std::sqrt(vi * c2) + eps);
+  }
+}
+
+void rms_norm_generic(const float* x, const float* w, float* y, float* rstd, long rows, long dim, float eps) {
+  for (long r = 0; r < rows; ++r) {
+    const float* xr = x + r * dim;
+    float ss = 0.0f;
+    for (long j = 0; j < dim; ++j) ss += xr[j] * xr[j];
+    const float s = 1.0f / std::sqrt(eps + ss / static_cast<float>(dim));
+    rstd[r] = s;
+    for (long j = 0; j < dim; ++j) y[r * dim + j] = xr[j] * s * w[j];
+  }
+}
+
+void rms_norm_backward_generic(const float* x, const float* w, const float* rstd, const float* dy, float* dx, float* dw, long rows, long dim) {
+  for (long r = 0; r < rows; ++r) {
+    const float* xr = x + r * dim;
+    const float* dyr = dy + r * dim;
+    const float s = rstd[r];
+    float dot = 0.0f;
+    for (long j = 0; j < dim; ++j) dot += dyr[j] * w[j] * xr[j];
+    const float c = dot * (s * s * s) / static_cast<float>(dim);
+    for (long j = 0; j < dim; ++j) {
+      dx[r * dim + j] = dyr[j] * w[j] * s - xr[j] * c;
+      dw[j] += dyr[j] * xr[j] * s;
+    }
+  }
+}
+
 }  // namespace deepline

@@ -56,6 +56,13 @@ struct KernelInfo {
   // y = silu(g) * u, and its gradient (dg, du) for dy.
   void (*silu_mul)(const float* g, const float* u, float* y, long n);
   void (*silu_mul_backward)(const float* g, const float* u, const float* dy, float* dg, float* du, long n);
+  // Adam (tfjs' formula): m' = b1 m + (1-b1) g, v' = b2 v + (1-b2) g^2,
+  // w' = w - lr (m' c1) / (sqrt(v' c2) + eps), into fresh outputs.
+  void (*adam)(const float* w, const float* g, const float* m, const float* v, float* ow, float* om, float* ov, long n, const float* hyper);
+  // RMSNorm rows: rstd = 1/sqrt(mean(x^2) + eps), y = x * rstd * weight.
+  void (*rms_norm)(const float* x, const float* w, float* y, float* rstd, long rows, long dim, float eps);
+  // Its gradient for rows: dx = dy*w*rstd - x*c with c = rstd^3 * dot(dy*w, x) / dim; dw (+)= dy*x*rstd.
+  void (*rms_norm_backward)(const float* x, const float* w, const float* rstd, const float* dy, float* dx, float* dw, long rows, long dim);
 };
 
 // Portable versions of the element-wise kernels (shared by the generic set).
@@ -63,6 +70,9 @@ void softmax_rows_generic(float* s, long rows, long cols, long ld, float scale, 
 void softmax_backward_generic(const float* p, float* dp, long rows, long cols, long ld, float scale);
 void silu_mul_generic(const float* g, const float* u, float* y, long n);
 void silu_mul_backward_generic(const float* g, const float* u, const float* dy, float* dg, float* du, long n);
+void adam_generic(const float* w, const float* g, const float* m, const float* v, float* ow, float* om, float* ov, long n, const float* hyper);
+void rms_norm_generic(const float* x, const float* w, float* y, float* rstd, long rows, long dim, float eps);
+void rms_norm_backward_generic(const float* x, const float* w, const float* rstd, const float* dy, float* dx, float* dw, long rows, long dim);
 
 // Portable C++ kernels (any CPU; the compiler vectorises what it can).
 const KernelInfo* generic_kernels();
@@ -78,6 +88,9 @@ void softmax_rows_avx2(float* s, long rows, long cols, long ld, float scale, boo
 void softmax_backward_avx2(const float* p, float* dp, long rows, long cols, long ld, float scale);
 void silu_mul_avx2(const float* g, const float* u, float* y, long n);
 void silu_mul_backward_avx2(const float* g, const float* u, const float* dy, float* dg, float* du, long n);
+void adam_avx2(const float* w, const float* g, const float* m, const float* v, float* ow, float* om, float* ov, long n, const float* hyper);
+void rms_norm_avx2(const float* x, const float* w, float* y, float* rstd, long rows, long dim, float eps);
+void rms_norm_backward_avx2(const float* x, const float* w, const float* rstd, const float* dy, float* dx, float* dw, long rows, long dim);
 #endif
 
 }  // namespace deepline

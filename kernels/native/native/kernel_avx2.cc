@@ -174,7 +174,8 @@ bool gemv_avx2(const GemvProblem& g) {
 
 const KernelInfo* avx2_kernels() {
   static const KernelInfo info = {"avx2", Avx2Traits::MR, Avx2Traits::NR, Avx2Traits::MC, Avx2Traits::KC, Avx2Traits::NC, gemm_avx2, gemv_avx2,
-                                  softmax_rows_avx2, softmax_backward_avx2, silu_mul_avx2, silu_mul_backward_avx2};
+                                  softmax_rows_avx2, softmax_backward_avx2, silu_mul_avx2, silu_mul_backward_avx2,
+                                  adam_avx2, rms_norm_avx2, rms_norm_backward_avx2};
   return &info;
 }
 

@@ -75,7 +75,8 @@ void gemm_avx512(const GemmProblem& problem, float* apack, float* bpack) { gemm_
 const KernelInfo* avx512_kernels() {
   static const KernelInfo info = {"avx512",         Avx512Traits::MR, Avx512Traits::NR, Avx512Traits::MC, Avx512Traits::KC,
                                   Avx512Traits::NC, gemm_avx512,      gemv_avx2,
-                                  softmax_rows_avx2, softmax_backward_avx2, silu_mul_avx2, silu_mul_backward_avx2};
+                                  softmax_rows_avx2, softmax_backward_avx2, silu_mul_avx2, silu_mul_backward_avx2,
+                                  adam_avx2, rms_norm_avx2, rms_norm_backward_avx2};
   return &info;
 }
 

@@ -76,7 +76,8 @@ bool gemv_generic(const GemvProblem& g) {
 const KernelInfo* generic_kernels() {
   static const KernelInfo info = {"generic",         GenericTraits::MR, GenericTraits::NR, GenericTraits::MC, GenericTraits::KC,
                                   GenericTraits::NC, gemm_generic,      gemv_generic,
-                                  softmax_rows_generic, softmax_backward_generic, silu_mul_generic, silu_mul_backward_generic};
+                                  softmax_rows_generic, softmax_backward_generic, silu_mul_generic, silu_mul_backward_generic,
+                                  adam_generic, rms_norm_generic, rms_norm_backward_generic};
   return &info;
 }
 

@@ -113,7 +113,68 @@ void cross_entropy_task(void* context, long task) {
   c.partial[task] = total;
 }
 
+struct AdamTask {
+  const float *w, *g, *m, *v;
+  float *ow, *om, *ov;
+  long n;
+  const float* hyper;
+};
+
+constexpr long kAdamChunk = 1L << 15;
+
+void adam_task(void* context, long task) {
+  AdamTask& c = *static_cast<AdamTask*>(context);
+  const long start = task * kAdamChunk;
+  const long count = c.n - start < kAdamChunk ? c.n - start : kAdamChunk;
+  active_kernels().adam(c.w + start, c.g + start, c.m + start, c.v + start, c.ow + start, c.om + start, c.ov + start, count, c.hyper);
+}
+
+struct RmsTask {
+  const float *x, *w, *rstd_in, *dy;
+  float *y, *rstd, *dx, *partial;
+  long rows, dim, rows_per_task;
+  float eps;
+};
+
+void rms_forward_task(void* context, long task) {
+  RmsTask& c = *static_cast<RmsTask*>(context);
+  const long start = task * c.rows_per_task;
+  const long rows = c.rows - start < c.rows_per_task ? c.rows - start : c.rows_per_task;
+  active_kernels().rms_norm(c.x + start * c.dim, c.w, c.y + start * c.dim, c.rstd + start, rows, c.dim, c.eps);
+}
+
+void rms_backward_task(void* context, long task) {
+  RmsTask& c = *static_cast<RmsTask*>(context);
+  const long start = task * c.rows_per_task;
+  const long rows = c.rows - start < c.rows_per_task ? c.rows - start : c.rows_per_task;
+  active_kernels().rms_norm_backward(c.x + start * c.dim, c.w, c.rstd_in + start, c.dy + start * c.dim, c.dx + start * c.dim, c.partial + task * c.dim,
+                                     rows, c.dim);
+}
+
 }  // namespace
+
+void adam_step(const float* w, const float* g, const float* m, const float* v, float* ow, float* om, float* ov, long n, const float* hyper) {
+  AdamTask task{w, g, m, v, ow, om, ov, n, hyper};
+  parallel_for((n + kAdamChunk - 1) / kAdamChunk, 20.0 * static_cast<double>(n), adam_task, &task);
+}
+
+void rms_norm_forward(const float* x, const float* w, float* y, float* rstd, long rows, long dim, float eps) {
+  RmsTask task{x, w, nullptr, nullptr, y, rstd, nullptr, nullptr, rows, dim, 64, eps};
+  parallel_for((rows + 63) / 64, 10.0 * static_cast<double>(rows) * static_cast<double>(dim), rms_forward_task, &task);
+}
+
+void rms_norm_backward(const float* x, const float* w, const float* rstd, const float* dy, float* dx, float* dw, long rows, long dim) {
+  const long tasks = (rows + 63) / 64;
+  // Each task sums its rows' dw into its own slice; the slices are added up afterwards.
+  std::vector<float> partial(static_cast<std::size_t>(tasks * dim), 0.0f);
+  RmsTask task{x, w, rstd, dy, nullptr, nullptr, dx, partial.data(), rows, dim, 64, 0.0f};
+  parallel_for(tasks, 12.0 * static_cast<double>(rows) * static_cast<double>(dim), rms_backward_task, &task);
+  for (long j = 0; j < dim; ++j) dw[j] = 0.0f;
+  for (long t = 0; t < tasks; ++t) {
+    const float* p = partial.data() + t * dim;
+    for (long j = 0; j < dim; ++j) dw[j] += p[j];
+  }
+}
 
 long cross_entropy_forward(const float* logits, const int* labels, float* probs, float* loss, long n, long vocab) {
   for (long r = 0; r < n; ++r) {

@@ -25,6 +25,12 @@ const char* attention_backward(const AttentionShape& s, const float* q, const fl
 // Returns the first row whose label is outside [0, vocab) (nothing written then), or -1.
 long cross_entropy_forward(const float* logits, const int* labels, float* probs, float* loss, long n, long vocab);
 
+// One Adam step into fresh outputs; hyper = {lr, beta1, beta2, epsilon, c1, c2}.
+void adam_step(const float* w, const float* g, const float* m, const float* v, float* ow, float* om, float* ov, long n, const float* hyper);
+// RMSNorm over rows of `dim` (see KernelInfo::rms_norm), and its gradient (dw overwritten).
+void rms_norm_forward(const float* x, const float* w, float* y, float* rstd, long rows, long dim, float eps);
+void rms_norm_backward(const float* x, const float* w, const float* rstd, const float* dy, float* dx, float* dw, long rows, long dim);
+
 void silu_mul(const float* g, const float* u, float* y, long n);
 void silu_mul_backward(const float* g, const float* u, const float* dy, float* dg, float* du, long n);
 

@@ -29,6 +29,12 @@ export interface NativeAddon {
   attentionBackward(heap: ArrayBufferLike | ArrayBufferView, params: Float64Array): void;
   /** params: byte offsets of logits, labels (int32), probs, loss; rows, vocab. Returns the first row with a bad label, or -1. */
   crossEntropyForward(heap: ArrayBufferLike | ArrayBufferView, params: Float64Array): number;
+  /** params: byte offsets of value, grad, m, v, value', m', v'; count; lr, beta1, beta2, epsilon, c1, c2. */
+  adamStep(heap: ArrayBufferLike | ArrayBufferView, params: Float64Array): void;
+  /** params: byte offsets of x, weight, y, rstd; rows, dim, eps. */
+  rmsNormForward(heap: ArrayBufferLike | ArrayBufferView, params: Float64Array): void;
+  /** params: byte offsets of x, weight, rstd, dy, dx, dweight; rows, dim. */
+  rmsNormBackward(heap: ArrayBufferLike | ArrayBufferView, params: Float64Array): void;
   /** params: byte offsets of gate, up, y; element count. */
   siluMul(heap: ArrayBufferLike | ArrayBufferView, params: Float64Array): void;
   /** params: byte offsets of gate, up, dy, dgate, dup; element count. */

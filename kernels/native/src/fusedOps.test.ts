@@ -1,11 +1,14 @@
 import { initBackend, tf } from '@deepline/core';
 import {
   FUSED_KERNEL_NAMES,
+  FusedAdamOptimizer,
   attention,
   attentionReference,
   crossEntropy,
   crossEntropyReference,
   registerWasmKernels,
+  rmsNorm,
+  rmsNormReference,
   siluMul,
   siluMulReference,
 } from '@deepline/kernels-wasm';
@@ -147,6 +150,14 @@ describe.runIf(status.available)(
             );
           });
         }
+        it.runIf(supported)('rmsNorm over an odd width, x and weight gradients', async () => {
+          await expectConforms(
+            [[3, 5, 37], [37]],
+            ([x, weight]) => rmsNorm({ x: x!, weight: weight!, eps: 1e-5 }),
+            ([x, weight]) => rmsNormReference({ x: x!, weight: weight!, eps: 1e-5 }),
+            FUSED_KERNEL_NAMES.rmsNormGrad,
+          );
+        });
         it.runIf(supported)(
           'siluMul on an odd-sized tensor (vector body and scalar tail)',
           async () => {
@@ -184,6 +195,40 @@ describe.runIf(status.available)(
       );
       expect(tf.memory().numTensors).toBe(before);
       tf.dispose([logits, bad]);
+    });
+
+    it('Adam: three steps match the composed update on tfjs-cpu (odd sizes, one split across threads)', async () => {
+      setNativeIsa('auto');
+      const sizes = [1, 1003, 70001];
+      const train = async (backend: 'cpu' | 'wasm') => {
+        await tf.setBackend(backend);
+        const vars = sizes.map((n, i) => tf.variable(tf.tensor1d(seededFloats(n, 90 + i, 1))));
+        const optimizer = new FusedAdamOptimizer({ learningRate: 0.01, epsilon: 1e-7 });
+        const profile = await tf.profile(() => {
+          for (let step = 0; step < 3; step++) {
+            const grads = Object.fromEntries(
+              vars.map((v, i) => [
+                v.name,
+                tf.tensor1d(seededFloats(v.size, 200 + 10 * step + i, 1)),
+              ]),
+            );
+            optimizer.applyGradients(grads);
+            tf.dispose(Object.values(grads));
+          }
+        });
+        const values = await Promise.all(vars.map(async (v) => new Float32Array(await v.data())));
+        optimizer.dispose();
+        tf.dispose(vars);
+        return { values, kernels: profile.kernelNames };
+      };
+      const reference = await train('cpu');
+      const ours = await train('wasm');
+      expect(ours.kernels).toContain(FUSED_KERNEL_NAMES.adam);
+      for (const [i, v] of ours.values.entries())
+        expect(
+          worstRatio(v, reference.values[i]!, 1e-5, 1e-4),
+          `variable ${i}`,
+        ).toBeLessThanOrEqual(1);
     });
 
     it('the addon rejects a tensor range outside the heap instead of reading it', () => {

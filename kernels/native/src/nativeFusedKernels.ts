@@ -92,6 +92,63 @@ export function nativeFusedKernels(addon: NativeAddon, fallback: Fallbacks): tf.
     addon.crossEntropyForward(heapOf(backend), params);
     return [loss, probs];
   };
+  const rmsNorm: tf.KernelFunc = (args) => {
+    const backend = args.backend as unknown as WasmHeapBackend;
+    const { x, weight } = args.inputs as { x: Info; weight: Info };
+    const dim = x.shape[x.shape.length - 1]!;
+    const rows = sizeOf(x.shape) / Math.max(dim, 1);
+    if (rows * dim === 0) return fallback(FUSED_KERNEL_NAMES.rmsNorm)(args);
+    const y = backend.makeOutput([...x.shape], 'float32');
+    const rstd = backend.makeOutput(x.shape.slice(0, -1), 'float32');
+    params.set([
+      ...[x, weight, y, rstd].map((t) => offsetOf(backend, t)),
+      rows,
+      dim,
+      (args.attrs as { eps: number }).eps,
+    ]);
+    addon.rmsNormForward(heapOf(backend), params);
+    return [y, rstd];
+  };
+  const rmsNormGrad: tf.KernelFunc = (args) => {
+    const backend = args.backend as unknown as WasmHeapBackend;
+    const { x, weight, rstd, dy } = args.inputs as { x: Info; weight: Info; rstd: Info; dy: Info };
+    const dim = x.shape[x.shape.length - 1]!;
+    const rows = sizeOf(x.shape) / Math.max(dim, 1);
+    if (rows * dim === 0) return fallback(FUSED_KERNEL_NAMES.rmsNormGrad)(args);
+    const dx = backend.makeOutput([...x.shape], 'float32');
+    const dw = backend.makeOutput([dim], 'float32');
+    params.set([...[x, weight, rstd, dy, dx, dw].map((t) => offsetOf(backend, t)), rows, dim]);
+    addon.rmsNormBackward(heapOf(backend), params);
+    return [dx, dw];
+  };
+  const adam: tf.KernelFunc = (args) => {
+    const backend = args.backend as unknown as WasmHeapBackend;
+    const { value, grad, m, v } = args.inputs as { value: Info; grad: Info; m: Info; v: Info };
+    const { lr, beta1, beta2, epsilon, step } = args.attrs as {
+      lr: number;
+      beta1: number;
+      beta2: number;
+      epsilon: number;
+      step: number;
+    };
+    const n = sizeOf(value.shape);
+    if (n === 0) return fallback(FUSED_KERNEL_NAMES.adam)(args);
+    const outs = [value, m, v].map((t) => backend.makeOutput([...t.shape], 'float32'));
+    const c1 = 1 / (1 - beta1 ** step);
+    const c2 = 1 / (1 - beta2 ** step);
+    params.set([
+      ...[value, grad, m, v, ...outs].map((t) => offsetOf(backend, t)),
+      n,
+      lr,
+      beta1,
+      beta2,
+      epsilon,
+      c1,
+      c2,
+    ]);
+    addon.adamStep(heapOf(backend), params);
+    return outs;
+  };
   const kernel = (kernelName: string, kernelFunc: tf.KernelFunc): tf.KernelConfig => ({
     kernelName,
     backendName: 'wasm',
@@ -101,6 +158,9 @@ export function nativeFusedKernels(addon: NativeAddon, fallback: Fallbacks): tf.
     kernel(FUSED_KERNEL_NAMES.attention, attention),
     kernel(FUSED_KERNEL_NAMES.attentionGrad, attentionGrad),
     kernel(FUSED_KERNEL_NAMES.crossEntropy, crossEntropy),
+    kernel(FUSED_KERNEL_NAMES.rmsNorm, rmsNorm),
+    kernel(FUSED_KERNEL_NAMES.rmsNormGrad, rmsNormGrad),
+    kernel(FUSED_KERNEL_NAMES.adam, adam),
     kernel(FUSED_KERNEL_NAMES.siluMul, siluMul),
     kernel(FUSED_KERNEL_NAMES.siluMulGrad, siluMulGrad),
   ];
