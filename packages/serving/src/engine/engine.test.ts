@@ -45,6 +45,21 @@ describe('Engine', () => {
     expect(model.decodeBatchSizes.filter((n) => n === 2)).toHaveLength(4);
   });
 
+  it('with a model that mixes them, arriving prompts share the running decode step', async () => {
+    const model = new FakeLanguageModel({ stepDelayMs: 1, mixedSteps: true });
+    const engine = new Engine({ model, decode });
+    const first = engine.complete(request([1, 2], 20));
+    while (model.decodeBatchSizes.length < 3) await new Promise((r) => setTimeout(r, 1));
+    const later = [engine.complete(request([5, 6, 7], 6)), engine.complete(request([9], 6))];
+    const [a, b, c] = await Promise.all([first, ...later]);
+    expect(a!.tokens).toEqual(fakeGreedy(model, [1, 2], 20));
+    expect(b!.tokens).toEqual(fakeGreedy(model, [5, 6, 7], 6));
+    expect(c!.tokens).toEqual(fakeGreedy(model, [9], 6));
+    // The two prompts were prefilled inside a step that also decoded the first request.
+    expect(model.mixedSteps).toContainEqual([2, 1]);
+    expect(model.live).toBe(0);
+  });
+
   it('stop strings and stop token ids end generation', async () => {
     const model = new FakeLanguageModel();
     const engine = new Engine({ model, decode });

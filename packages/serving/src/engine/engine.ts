@@ -45,6 +45,11 @@ export interface EngineOptions {
   metrics?: ServingMetrics;
 }
 
+interface PromptChunk {
+  s: SequenceState;
+  tokens: number[];
+}
+
 interface SequenceState {
   request: GenerationRequest;
   events: EventQueue<GenerationEvent>;
@@ -210,9 +215,15 @@ export class Engine {
     while (this.waiting.length > 0 || this.running.length > 0) {
       this.reap();
       this.admit();
-      const prefillTokens = await this.prefillStep();
-      const decodeTokens = await this.decodeStep();
-      if (prefillTokens + decodeTokens > 0) this.options.metrics?.iterationTokens.observe(this.options.metrics.label(), prefillTokens + decodeTokens);
+      const chunks = this.prefillChunks();
+      const running = this.decodeBatch();
+      // Prompts and decodes share one forward when the model can mix them; otherwise
+      // the prompts go first and the sequences they complete decode in the same iteration.
+      const tokens =
+        chunks.length > 0 && running.length > 0 && this.model.step
+          ? await this.mixedStep(chunks, running)
+          : (await this.prefillStep(chunks)) + (await this.decodeStep(this.decodeBatch()));
+      if (tokens > 0) this.options.metrics?.iterationTokens.observe(this.options.metrics.label(), tokens);
       this.updateGauges();
       // Let the event loop read new requests and notice disconnects between steps.
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -244,10 +255,10 @@ export class Engine {
     }
   }
 
-  /** Prefills the next prompt chunks of as many admitted sequences as the token budget allows, in one batched call. */
-  private async prefillStep(): Promise<number> {
+  /** The next prompt chunks of as many admitted sequences as the token budget allows. */
+  private prefillChunks(): PromptChunk[] {
     let budget = this.options.maxPrefillTokensPerStep;
-    const chunks: Array<{ s: SequenceState; tokens: number[] }> = [];
+    const chunks: PromptChunk[] = [];
     for (const s of this.running) {
       if (budget <= 0) break;
       if (s.finished || s.cancelled || s.prefilled >= s.request.promptTokens.length) continue;
@@ -255,14 +266,51 @@ export class Engine {
       chunks.push({ s, tokens });
       budget -= tokens.length;
     }
+    return chunks;
+  }
+
+  /** Sequences with a sampled token waiting to be fed back. */
+  private decodeBatch(): SequenceState[] {
+    return this.running.filter((s) => !s.finished && !s.cancelled && s.pendingToken !== undefined);
+  }
+
+  /** Prefills `chunks` in one batched call. */
+  private async prefillStep(chunks: PromptChunk[]): Promise<number> {
     if (chunks.length === 0) return 0;
     let logits: NextToken[];
     try {
-      logits = await this.model.prefill(chunks.map((c) => ({ sequence: c.s.model!, tokens: c.tokens, greedy: c.s.sampler.greedy })));
+      logits = await this.model.prefill(this.prefillInputs(chunks));
     } catch (error) {
       for (const c of chunks) this.fail(c.s, error);
       return 0;
     }
+    return this.afterPrefill(chunks, logits);
+  }
+
+  /** Prompt chunks and one decode step of `batch` in a single model call. */
+  private async mixedStep(chunks: PromptChunk[], batch: SequenceState[]): Promise<number> {
+    this.totalDecodeSteps++;
+    let out: { prefill: NextToken[]; decode: NextToken[] };
+    try {
+      out = await this.model.step!(this.prefillInputs(chunks), this.decodeInputs(batch));
+    } catch (error) {
+      for (const c of chunks) this.fail(c.s, error);
+      for (const s of batch) this.fail(s, error);
+      return 0;
+    }
+    return this.afterPrefill(chunks, out.prefill) + this.afterDecode(batch, out.decode);
+  }
+
+  private prefillInputs(chunks: PromptChunk[]) {
+    return chunks.map((c) => ({ sequence: c.s.model!, tokens: c.tokens, greedy: c.s.sampler.greedy }));
+  }
+
+  private decodeInputs(batch: SequenceState[]) {
+    return batch.map((s) => ({ sequence: s.model!, token: s.pendingToken!, greedy: s.sampler.greedy }));
+  }
+
+  /** Books prefilled chunks; a sequence whose prompt is complete samples its first token. */
+  private afterPrefill(chunks: PromptChunk[], logits: NextToken[]): number {
     let used = 0;
     chunks.forEach(({ s, tokens }, i) => {
       s.prefilled += tokens.length;
@@ -278,17 +326,20 @@ export class Engine {
     return used;
   }
 
-  private async decodeStep(): Promise<number> {
-    const batch = this.running.filter((s) => !s.finished && !s.cancelled && s.pendingToken !== undefined);
+  private async decodeStep(batch: SequenceState[]): Promise<number> {
     if (batch.length === 0) return 0;
     this.totalDecodeSteps++;
     let logits: NextToken[];
     try {
-      logits = await this.model.decode(batch.map((s) => ({ sequence: s.model!, token: s.pendingToken!, greedy: s.sampler.greedy })));
+      logits = await this.model.decode(this.decodeInputs(batch));
     } catch (error) {
       for (const s of batch) this.fail(s, error);
       return 0;
     }
+    return this.afterDecode(batch, logits);
+  }
+
+  private afterDecode(batch: SequenceState[], logits: NextToken[]): number {
     batch.forEach((s, i) => {
       try {
         this.accept(s, logits[i]!);

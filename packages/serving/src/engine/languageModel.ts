@@ -22,6 +22,12 @@ export interface LanguageModel {
    * output of each, in order.
    */
   decode(steps: ReadonlyArray<DecodeStep>): Promise<NextToken[]>;
+  /**
+   * Optional: prompt chunks and decode steps in one batched pass (what `prefill` then
+   * `decode` would return, but one forward instead of two). The engine uses it when an
+   * iteration has both, so arriving prompts join the running batch without a pass of their own.
+   */
+  step?(chunks: ReadonlyArray<PrefillChunk>, steps: ReadonlyArray<DecodeStep>): Promise<{ prefill: NextToken[]; decode: NextToken[] }>;
 }
 
 /** Per-sequence state (its KV cache) that the model owns. */

@@ -44,8 +44,18 @@ describe('DeepseekLanguageModel', () => {
     expect(close(lb, ref([100, 200]))).toBeLessThan(1e-4);
     expect(close(da!, ref([5, 6, 7, 8, 9, 11]))).toBeLessThan(1e-4);
     expect(close(db!, ref([100, 200, 12]))).toBeLessThan(1e-4);
+    // A mixed step: a new prompt (3 tokens) joins the two decoding rows in one pass.
+    const c = lm.createSequence();
+    const mixed = await lm.step([{ sequence: c, tokens: [7, 8, 9] }], [
+      { sequence: a, token: 13 },
+      { sequence: b, token: 14 },
+    ]);
+    expect(close(mixed.prefill[0] as Float32Array, ref([7, 8, 9]))).toBeLessThan(1e-4);
+    expect(close(mixed.decode[0] as Float32Array, ref([5, 6, 7, 8, 9, 11, 13]))).toBeLessThan(1e-4);
+    expect(close(mixed.decode[1] as Float32Array, ref([100, 200, 12, 14]))).toBeLessThan(1e-4);
     a.dispose();
     b.dispose();
+    c.dispose();
   });
 
   it('greedy rows get the argmax id of the logits instead of the logits', async () => {

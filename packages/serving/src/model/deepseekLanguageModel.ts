@@ -118,6 +118,29 @@ interface RowInfo {
   length: number;
 }
 
+/** Rows of one attention group: packed from token `offset`, each padded to `width` slots. */
+interface RowGroup {
+  rows: Array<{ sequence: HostKvSequence; tokens: readonly number[] }>;
+  /** Each row's index in the caller's list. */
+  index: number[];
+  offset: number;
+  width: number;
+}
+
+/** Splits rows into one-token rows and longer ones (decodes and prompt chunks), packed in that order. */
+function packGroups(rows: ReadonlyArray<{ sequence: HostKvSequence; tokens: readonly number[] }>): RowGroup[] {
+  const single: RowGroup = { rows: [], index: [], offset: 0, width: 1 };
+  const multi: RowGroup = { rows: [], index: [], offset: 0, width: 1 };
+  rows.forEach((row, i) => {
+    const g = row.tokens.length === 1 ? single : multi;
+    g.rows.push(row);
+    g.index.push(i);
+    g.width = Math.max(g.width, row.tokens.length);
+  });
+  multi.offset = single.rows.length;
+  return [single, multi].filter((g) => g.rows.length > 0);
+}
+
 /**
  * Serves a DeepseekModel with per-sequence host KV caches and a batched forward: one
  * step runs any number of sequences, each at its own position, through the network
@@ -188,6 +211,17 @@ export class DeepseekLanguageModel implements LanguageModel {
     );
   }
 
+  async step(chunks: ReadonlyArray<PrefillChunk>, steps: ReadonlyArray<DecodeStep>): Promise<{ prefill: NextToken[]; decode: NextToken[] }> {
+    const out = this.forwardRows(
+      [
+        ...chunks.map((c) => ({ sequence: c.sequence as HostKvSequence, tokens: c.tokens })),
+        ...steps.map((s) => ({ sequence: s.sequence as HostKvSequence, tokens: [s.token] })),
+      ],
+      chunks.every((c) => c.greedy) && steps.every((s) => s.greedy),
+    );
+    return { prefill: out.slice(0, chunks.length), decode: out.slice(chunks.length) };
+  }
+
   /** Frees the precomputed attention matrices (the DeepseekModel itself is the caller's). */
   dispose(): void {
     this.pairSwap.dispose();
@@ -200,15 +234,17 @@ export class DeepseekLanguageModel implements LanguageModel {
   /**
    * Runs B rows of tokens (prefill chunks, or one token each when decoding) in one pass,
    * appending them to the rows' caches, and returns the next-token logits after each
-   * row's last token (or, with `argmaxOnly`, the id of each row's largest logit). Ragged
-   * rows are right-padded to the longest; pad positions are never written to a cache and
-   * never read back.
+   * row's last token (or, with `argmaxOnly`, the id of each row's largest logit).
+   *
+   * Rows are packed as tokens: every projection, norm and expert sees `[tokens, dim]`.
+   * Only attention is per row; there, one-token rows (decodes) form one group and longer
+   * rows (prompt chunks) another, each right-padded to its own longest row, so a decode
+   * batch that takes in a new prompt is not padded to the prompt's length. Pad positions
+   * are never written to a cache and never read back.
    */
   forwardRows(rows: ReadonlyArray<{ sequence: HostKvSequence; tokens: readonly number[] }>, argmaxOnly = false): NextToken[] {
     const c = this.config;
     const b = rows.length;
-    const lengths = rows.map((r) => r.tokens.length);
-    const s = Math.max(...lengths);
     for (const r of rows) {
       if (r.tokens.length === 0) throw new ServingError('forwardRows needs at least one token per row', { code: 'internal', context: { status: 500, type: 'server_error' } });
       if (r.sequence.length + r.tokens.length > this.contextLength) {
@@ -216,35 +252,44 @@ export class DeepseekLanguageModel implements LanguageModel {
       }
       r.sequence.reserve(r.sequence.length + r.tokens.length);
     }
-    const rowsInfo = rows.map((r, i) => ({ sequence: r.sequence, start: r.sequence.length, length: lengths[i]! }));
+    const groups = packGroups(rows);
+    const n = groups.reduce((sum, g) => sum + g.rows.length * g.width, 0);
     const logits = tf.tidy(() => {
-      const flat = new Int32Array(b * s);
-      rows.forEach((r, i) => {
-        flat.set(r.tokens, i * s);
-      });
-      let h = tf.gather(this.weights.param('model.embed_tokens.weight'), tf.tensor2d(flat, [b, s], 'int32')) as tf.Tensor3D;
-      const rope = this.rowTables(rowsInfo, s);
+      const flat = new Int32Array(n);
+      const lastSlot = new Int32Array(b);
+      for (const g of groups) {
+        g.rows.forEach((row, j) => {
+          flat.set(row.tokens, g.offset + j * g.width);
+          lastSlot[g.index[j]!] = g.offset + j * g.width + row.tokens.length - 1;
+        });
+      }
+      const info = groups.map((g) => g.rows.map((r) => ({ sequence: r.sequence, start: r.sequence.length, length: r.tokens.length })));
+      const ropes = groups.map((g, i) => this.rowTables(info[i]!, g.width));
+      let h = tf.gather(this.weights.param('model.embed_tokens.weight'), tf.tensor1d(flat, 'int32')) as tf.Tensor2D;
       for (let l = 0; l < c.nLayers; l++) {
         const p = `model.layers.${l}`;
-        const x = rmsNorm({ x: h, weight: this.weights.param(`${p}.input_layernorm.weight`), eps: c.rmsNormEps }) as tf.Tensor3D;
-        h = tf.add(h, this.attention(l, x, rowsInfo, rope)) as tf.Tensor3D;
-        const ffnIn = rmsNorm({ x: h, weight: this.weights.param(`${p}.post_attention_layernorm.weight`), eps: c.rmsNormEps }) as tf.Tensor3D;
+        const x = rmsNorm({ x: h, weight: this.weights.param(`${p}.input_layernorm.weight`), eps: c.rmsNormEps }) as tf.Tensor2D;
+        const parts = groups.map((g, i) => {
+          const rowsX = groups.length === 1 ? x : tf.slice(x, [g.offset, 0], [g.rows.length * g.width, c.dim]);
+          const out = this.attention(l, tf.reshape(rowsX, [g.rows.length, g.width, c.dim]) as tf.Tensor3D, info[i]!, ropes[i]!);
+          return tf.reshape(out, [g.rows.length * g.width, c.dim]);
+        });
+        h = tf.add(h, parts.length === 1 ? parts[0]! : tf.concat(parts, 0)) as tf.Tensor2D;
+        const ffnIn = rmsNorm({ x: h, weight: this.weights.param(`${p}.post_attention_layernorm.weight`), eps: c.rmsNormEps }) as tf.Tensor2D;
         const moe = this.moe[l];
-        const ffn = moe ? moe.forward(ffnIn).y : swiGlu({ x: ffnIn, store: this.weights as unknown as WeightStore, prefix: `${p}.mlp` });
-        h = tf.add(h, ffn) as tf.Tensor3D;
+        const ffn = moe ? moe.forward(tf.reshape(ffnIn, [1, n, c.dim]) as tf.Tensor3D).y : swiGlu({ x: ffnIn, store: this.weights as unknown as WeightStore, prefix: `${p}.mlp` });
+        h = tf.add(h, tf.reshape(ffn, [n, c.dim])) as tf.Tensor2D;
       }
-      // Only each row's last real position feeds the head.
-      const last = s === 1 ? h : tf.reshape(tf.gather(tf.reshape(h, [b * s, c.dim]), tf.tensor1d(lengths.map((n, i) => i * s + n - 1), 'int32')), [b, 1, c.dim]);
+      // Only each row's last real position feeds the head, in the callers' row order.
+      const last = n === b && groups.length === 1 ? h : tf.gather(h, tf.tensor1d(lastSlot, 'int32'));
       const hidden = rmsNorm({ x: last, weight: this.weights.param('model.norm.weight'), eps: c.rmsNormEps });
-      const scores = tf.reshape(this.weights.linear('lm_head.weight').apply(hidden), [b, c.vocabSize]);
+      const scores = this.weights.linear('lm_head.weight').apply(hidden) as tf.Tensor2D;
       // Greedy rows only need the argmax: B ids come back instead of B × vocab floats.
       return argmaxOnly ? tf.argMax(scores, 1) : scores;
     });
     const data = logits.dataSync();
     logits.dispose();
-    rows.forEach((r, i) => {
-      r.sequence.length += lengths[i]!;
-    });
+    for (const r of rows) r.sequence.length += r.tokens.length;
     if (argmaxOnly) return Array.from(data);
     const v = c.vocabSize;
     // Views into the one read-back: the engine reads them before the next step.
@@ -260,8 +305,9 @@ export class DeepseekLanguageModel implements LanguageModel {
     const half = this.half;
     const dr = 2 * half;
     const n = rows.length * s;
-    const cos = this.scratch.get('ropeCos', n * dr);
-    const sin = this.scratch.get('ropeSin', n * dr);
+    // Fresh arrays, not scratch: every group's tables live until the last layer.
+    const cos = new Float32Array(n * dr);
+    const sin = new Float32Array(n * dr);
     rows.forEach((row, i) => {
       for (let j = 0; j < s; j++) {
         const pos = row.start + Math.min(j, row.length - 1);

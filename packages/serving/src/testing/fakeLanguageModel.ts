@@ -11,14 +11,29 @@ export class FakeLanguageModel implements LanguageModel {
   readonly kvBytesPerToken = 64;
   readonly decodeBatchSizes: number[] = [];
   readonly prefillChunks: number[] = [];
+  /** (prompt chunks, decode rows) of each mixed step, when mixed steps are enabled. */
+  readonly mixedSteps: Array<[number, number]> = [];
   live = 0;
   private readonly stepDelayMs: number;
 
-  constructor(options: { vocabSize?: number; contextLength?: number; stepDelayMs?: number } = {}) {
+  constructor(options: { vocabSize?: number; contextLength?: number; stepDelayMs?: number; mixedSteps?: boolean } = {}) {
     this.vocabSize = options.vocabSize ?? 64;
     this.contextLength = options.contextLength ?? 128;
     this.stepDelayMs = options.stepDelayMs ?? 0;
+    if (!options.mixedSteps) this.step = undefined;
   }
+
+  /** Prompt chunks and decode rows in one call (only with `mixedSteps: true`). */
+  step?: LanguageModel['step'] = async (chunks, steps) => {
+    this.mixedSteps.push([chunks.length, steps.length]);
+    for (const { sequence, tokens } of chunks) for (const t of tokens) (sequence as FakeSequence).append(t);
+    for (const step of steps) (step.sequence as FakeSequence).append(step.token);
+    await this.delay();
+    return {
+      prefill: chunks.map((c) => this.logitsFor((c.sequence as FakeSequence).hash)),
+      decode: steps.map((step) => this.logitsFor((step.sequence as FakeSequence).hash)),
+    };
+  };
 
   createSequence(): FakeSequence {
     this.live++;

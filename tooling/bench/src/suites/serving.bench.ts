@@ -35,7 +35,8 @@ const byteTokenizer: TextTokenizer = {
 interface ClientLoad {
   url: string;
   clients: number;
-  perClient: number;
+  /** How long the clients keep sending requests (ms). */
+  windowMs: number;
   promptLen: number;
   maxTokens: number;
   vocabSize: number;
@@ -45,6 +46,7 @@ interface ClientResult {
   tokens: number;
   seconds: number;
   ttfts: number[];
+  requests: number;
 }
 
 interface RunStats {
@@ -112,18 +114,22 @@ async function benchModel(options: { label: string; about: string; config: Deeps
   const urls = { batched: await servers.batched.listen(), single: await servers.single.listen() };
   await Promise.all([servers.batched.whenReady(), servers.single.whenReady()]);
   // Warm-up (kernel compilation, JIT) at the batch shapes measured below.
-  await load({ url: urls.batched, clients: 32, perClient: 1, promptLen, maxTokens: 8, vocabSize });
-  await load({ url: urls.single, clients: 1, perClient: 1, promptLen, maxTokens: 8, vocabSize });
-  log(`workload: streamed completions, greedy; prompts ${promptLen} and max_tokens ${maxTokens} tokens on average (each request ×0.5–1.5)`);
+  await load({ url: urls.batched, clients: 32, windowMs: 1000, promptLen, maxTokens, vocabSize });
+  await load({ url: urls.single, clients: 1, windowMs: 500, promptLen, maxTokens, vocabSize });
+  const windowMs = quick ? 3000 : 6000;
+  log(
+    `workload: streamed greedy completions, prompts of ${promptLen} and max_tokens ${maxTokens} on average (×0.5–1.5 per request); ` +
+      `each client sends the next request when one ends; tokens counted over a ${windowMs / 1000} s window`,
+  );
   const rows: BenchRow[] = [];
   try {
     for (const clients of [1, 8, 32]) {
-      const perClient = clients === 1 ? (quick ? 2 : 4) : quick ? 1 : 2;
       // Median of `repeats` runs each, alternating order: the shared machine is noisy.
       const runs = { batched: [] as RunStats[], single: [] as RunStats[] };
       for (let r = 0; r < repeats; r++) {
         for (const kind of r % 2 === 0 ? (['single', 'batched'] as const) : (['batched', 'single'] as const)) {
-          runs[kind].push(await load({ url: urls[kind], clients, perClient, promptLen, maxTokens, vocabSize }));
+          runs[kind].push(await load({ url: urls[kind], clients, windowMs, promptLen, maxTokens, vocabSize }));
+          await Promise.all([servers.batched.engine!.idle(), servers.single.engine!.idle()]); // cut-off requests leave
         }
       }
       const median = (list: RunStats[]) => [...list].sort((a, b) => a.tokensPerSecond - b.tokensPerSecond)[Math.floor(list.length / 2)]!;
