@@ -101,6 +101,7 @@ bool check_operand(napi_env env, const char* name, double offset_elems, double r
 
 // gemm(a, b, c, params: Float64Array, offsets?: Int32Array)
 napi_value Gemm(napi_env env, napi_callback_info info) {
+  const deepline::DenormalsAreZero ftz;
   std::size_t argc = 5;
   napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
@@ -215,6 +216,7 @@ bool dims_ok(napi_env env, const double* d, int count) {
 
 // attentionForward(heap, [q, k, v, out, probs (byte offsets), batch, tq, tk, heads, dim, scale, causal])
 napi_value AttentionForward(napi_env env, napi_callback_info info) {
+  const deepline::DenormalsAreZero ftz;
   std::uint8_t* heap = nullptr;
   std::size_t bytes = 0;
   double* p = nullptr;
@@ -234,6 +236,7 @@ napi_value AttentionForward(napi_env env, napi_callback_info info) {
 
 // attentionBackward(heap, [q, k, v, probs, dy, dq, dk, dv (byte offsets), batch, tq, tk, heads, dim, scale])
 napi_value AttentionBackward(napi_env env, napi_callback_info info) {
+  const deepline::DenormalsAreZero ftz;
   std::uint8_t* heap = nullptr;
   std::size_t bytes = 0;
   double* p = nullptr;
@@ -254,6 +257,7 @@ napi_value AttentionBackward(napi_env env, napi_callback_info info) {
 
 // crossEntropyForward(heap, [logits, labels, probs, loss (byte offsets), n, vocab]) -> bad row or -1
 napi_value CrossEntropyForward(napi_env env, napi_callback_info info) {
+  const deepline::DenormalsAreZero ftz;
   std::uint8_t* heap = nullptr;
   std::size_t bytes = 0;
   double* p = nullptr;
@@ -271,6 +275,7 @@ napi_value CrossEntropyForward(napi_env env, napi_callback_info info) {
 
 // adamStep(heap, [w, g, m, v, ow, om, ov (byte offsets), n, lr, beta1, beta2, epsilon, c1, c2])
 napi_value AdamStep(napi_env env, napi_callback_info info) {
+  const deepline::DenormalsAreZero ftz;
   std::uint8_t* heap = nullptr;
   std::size_t bytes = 0;
   double* p = nullptr;
@@ -289,6 +294,7 @@ napi_value AdamStep(napi_env env, napi_callback_info info) {
 
 // rmsNormForward(heap, [x, weight, y, rstd (byte offsets), rows, dim, eps])
 napi_value RmsNormForward(napi_env env, napi_callback_info info) {
+  const deepline::DenormalsAreZero ftz;
   std::uint8_t* heap = nullptr;
   std::size_t bytes = 0;
   double* p = nullptr;
@@ -303,6 +309,7 @@ napi_value RmsNormForward(napi_env env, napi_callback_info info) {
 
 // rmsNormBackward(heap, [x, weight, rstd, dy, dx, dweight (byte offsets), rows, dim])
 napi_value RmsNormBackward(napi_env env, napi_callback_info info) {
+  const deepline::DenormalsAreZero ftz;
   std::uint8_t* heap = nullptr;
   std::size_t bytes = 0;
   double* p = nullptr;
@@ -321,6 +328,7 @@ napi_value RmsNormBackward(napi_env env, napi_callback_info info) {
 
 // siluMul(heap, [g, u, y (byte offsets), n])
 napi_value SiluMul(napi_env env, napi_callback_info info) {
+  const deepline::DenormalsAreZero ftz;
   std::uint8_t* heap = nullptr;
   std::size_t bytes = 0;
   double* p = nullptr;
@@ -334,6 +342,7 @@ napi_value SiluMul(napi_env env, napi_callback_info info) {
 
 // siluMulBackward(heap, [g, u, dy, dg, du (byte offsets), n])
 napi_value SiluMulBackward(napi_env env, napi_callback_info info) {
+  const deepline::DenormalsAreZero ftz;
   std::uint8_t* heap = nullptr;
   std::size_t bytes = 0;
   double* p = nullptr;

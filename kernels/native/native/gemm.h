@@ -4,7 +4,24 @@
 
 #include "gemm_types.h"
 
+#if defined(__x86_64__) || defined(_M_X64)
+#include <xmmintrin.h>
+#endif
+
 namespace deepline {
+
+// Flushes denormals to zero (FTZ + DAZ) while alive, restoring the caller's mode after: tiny
+// gradients would otherwise hit the slow microcode path. Pool workers set it once at start.
+class DenormalsAreZero {
+ public:
+#if defined(__x86_64__) || defined(_M_X64)
+  DenormalsAreZero() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | 0x8040); }
+  ~DenormalsAreZero() { _mm_setcsr(saved_); }
+
+ private:
+  unsigned saved_;
+#endif
+};
 
 // A batch of GEMMs of one shape: problem i uses a + a_offsets[i], b + b_offsets[i] (in
 // elements; null offsets mean 0 for every batch) and c + i*c_batch_stride.

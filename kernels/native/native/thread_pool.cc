@@ -73,6 +73,9 @@ void ThreadPool::run(long tasks, TaskFn fn, void* context) {
 }
 
 void ThreadPool::worker_loop() {
+#if defined(__x86_64__) || defined(_M_X64)
+  _mm_setcsr(_mm_getcsr() | 0x8040);  // flush denormals (see DenormalsAreZero in gemm.h)
+#endif
   std::uint64_t seen = generation_.load(std::memory_order_acquire);
   for (;;) {
     const auto start = std::chrono::steady_clock::now();
