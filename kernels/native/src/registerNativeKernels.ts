@@ -40,8 +40,8 @@ export interface RegisterNativeKernelsOptions {
    */
   wasmKernels?: boolean;
   /**
-   * Also take over the wasm pack's attention and SwiGLU kernels (DeeplineAttention(Grad),
-   * DeeplineSiluMul(Grad)) with native ones: threaded over heads, GEMM-based. Default true.
+   * Also take over the wasm pack's fused kernels with native ones: attention (threaded over
+   * heads, GEMM-based), SwiGLU, cross-entropy, RMSNorm and Adam. Default: `wasmKernels`.
    */
   fusedOps?: boolean;
 }
@@ -157,7 +157,8 @@ export async function registerNativeKernels(
   setNativeIsa(isa);
   setNativeThreads(options.threads ?? availableParallelism());
   if (options.wasmKernels !== false) await registerWasmKernels();
-  await registerKernelPack(nativeKernelPack({ fusedOps: options.fusedOps }));
+  // The fused kernels replace the wasm pack's, so they come with it unless asked for.
+  await registerKernelPack(nativeKernelPack({ fusedOps: options.fusedOps ?? options.wasmKernels !== false }));
   return nativeKernelsAvailable();
 }
 
