@@ -4,6 +4,7 @@ import { dedupWords } from './dedupText.js';
 import { Deduplicator } from './deduplicator.js';
 import { candidateProbability, createMinHasher, estimateJaccard } from './minhash.js';
 import { buildMinHasher } from './minhashFamily.js';
+import { simdMinima } from './minhashSimd.js';
 
 const VOCAB = Array.from({ length: 5000 }, (_, i) => `w${i.toString(36)}x${(i * 7919) % 97}`);
 
@@ -85,7 +86,7 @@ describe('MinHash-LSH', () => {
     );
   });
 
-  it('signatures equal the scalar definition min_x xorshift16((x ^ b_i) · a_i), whatever k', () => {
+  it('signatures (SIMD kernel and JS loop) equal the scalar definition min_x xorshift16((x ^ b_i) · a_i), whatever k', () => {
     // Literal port of the family: splitmix32 parameters, FNV over the 5 word hashes, murmur finaliser.
     const mix = (x: number) => {
       let h = x >>> 0;
@@ -104,6 +105,8 @@ describe('MinHash-LSH', () => {
       [5, 3],
       [1, 1],
       [3, 4],
+      [9, 2],
+      [5, 4],
     ] as const) {
       let state = 7;
       const next = () => {
@@ -125,8 +128,27 @@ describe('MinHash-LSH', () => {
           }),
         ),
       );
-      const hasher = buildMinHasher({ ngram: 5, bands, rows, seed: 7 });
-      expect(Array.from(hasher.signature(text)!)).toEqual(expected);
+      for (const simd of [true, false]) {
+        const hasher = buildMinHasher({ ngram: 5, bands, rows, seed: 7, simd });
+        expect(Array.from(hasher.signature(text)!)).toEqual(expected);
+      }
+    }
+  });
+
+  it('the SIMD kernel is available here and equals the JS loop on documents that grow its memory', () => {
+    expect(simdMinima(new Int32Array(4), new Int32Array(4))).toBeDefined();
+    const rng = new SeededRandom(11);
+    const simd = buildMinHasher({ ngram: 5, bands: 14, rows: 8, seed: 3 });
+    const js = buildMinHasher({ ngram: 5, bands: 14, rows: 8, seed: 3, simd: false });
+    // 40 000 words: 160 KB of shingle hashes, past the kernel's initial 64 KB page; then small again.
+    for (const words of [40_000, 7, 1, 300]) {
+      const hashes = Uint32Array.from(
+        { length: words },
+        () => rng.int(0x7fffffff) * 2 + rng.int(2),
+      );
+      expect(Array.from(simd.signatureOfHashes(hashes)!)).toEqual(
+        Array.from(js.signatureOfHashes(hashes)!),
+      );
     }
   });
 
