@@ -6,12 +6,12 @@
 
 namespace deepline {
 
-void softmax_rows_generic(float* s, long rows, long cols, long ld, float scale, bool causal) {
+void softmax_rows_generic(float* s, long rows, long cols, long ld, float scale, long visible0) {
   for (long r = 0; r < rows; ++r) {
     float* row = s + r * ld;
     long len = cols;
-    if (causal) {
-      len = r + 1 + cols - rows;
+    if (visible0 >= 0) {
+      len = visible0 + r;
       if (len > cols) len = cols;
       if (len < 0) len = 0;
     }

@@ -48,9 +48,10 @@ struct KernelInfo {
   // GEMV for problems with unit x stride and either unit row or unit column stride of B;
   // returns false (having done nothing) for other layouts.
   bool (*gemv)(const GemvProblem& problem);
-  // Row softmax of s*scale in place (row stride ld floats). With causal, row r keeps columns
-  // j <= r + cols - rows; the others become exactly 0.
-  void (*softmax_rows)(float* s, long rows, long cols, long ld, float scale, bool causal);
+  // Row softmax of s*scale in place (row stride ld floats). With visible0 >= 0 (a causal
+  // mask), row r keeps its first min(cols, max(0, visible0 + r)) columns and the others become
+  // exactly 0; visible0 < 0 keeps every column.
+  void (*softmax_rows)(float* s, long rows, long cols, long ld, float scale, long visible0);
   // dp <- p * (dp - sum(dp * p)) * scale per row, in place on dp.
   void (*softmax_backward)(const float* p, float* dp, long rows, long cols, long ld, float scale);
   // y = silu(g) * u, and its gradient (dg, du) for dy.
@@ -66,7 +67,7 @@ struct KernelInfo {
 };
 
 // Portable versions of the element-wise kernels (shared by the generic set).
-void softmax_rows_generic(float* s, long rows, long cols, long ld, float scale, bool causal);
+void softmax_rows_generic(float* s, long rows, long cols, long ld, float scale, long visible0);
 void softmax_backward_generic(const float* p, float* dp, long rows, long cols, long ld, float scale);
 void silu_mul_generic(const float* g, const float* u, float* y, long n);
 void silu_mul_backward_generic(const float* g, const float* u, const float* dy, float* dg, float* du, long n);
@@ -84,7 +85,7 @@ const KernelInfo* avx512_kernels();
 // The AVX2 GEMV, shared by both x64 kernel sets (it is memory-bound either way).
 bool gemv_avx2(const GemvProblem& problem);
 // AVX2 element-wise kernels, shared by both x64 kernel sets.
-void softmax_rows_avx2(float* s, long rows, long cols, long ld, float scale, bool causal);
+void softmax_rows_avx2(float* s, long rows, long cols, long ld, float scale, long visible0);
 void softmax_backward_avx2(const float* p, float* dp, long rows, long cols, long ld, float scale);
 void silu_mul_avx2(const float* g, const float* u, float* y, long n);
 void silu_mul_backward_avx2(const float* g, const float* u, const float* dy, float* dg, float* du, long n);

@@ -20,6 +20,16 @@ struct AttentionTask {
 // Offsets (in floats) of head h of batch b in a [B, T, H, D] tensor and in [B, H, tq, tk].
 long head_offset(const AttentionShape& s, long b, long t, long h) { return (b * t * s.heads + h) * s.dim; }
 
+// Causal attention: query rows [r0, r1) see keys < r1 + tk - tq, so products over keys stop
+// there (the rest of those rows is masked to exactly 0). Blocks of rows keep that bound tight.
+constexpr long kCausalBlock = 32;
+
+long visible_keys(const AttentionShape& s, long row_end) {
+  if (!s.causal) return s.tk;
+  const long keys = row_end + s.tk - s.tq;
+  return keys < 0 ? 0 : (keys > s.tk ? s.tk : keys);
+}
+
 void forward_task(void* context, long task) {
   AttentionTask& c = *static_cast<AttentionTask*>(context);
   const AttentionShape& s = *c.s;
@@ -27,12 +37,21 @@ void forward_task(void* context, long task) {
   const float* qh = c.q + head_offset(s, b, s.tq, h);
   const float* kh = c.k + head_offset(s, b, s.tk, h);
   const float* vh = c.v + head_offset(s, b, s.tk, h);
+  float* oh = c.out + head_offset(s, b, s.tq, h);
   float* p = c.p + task * s.tq * s.tk;
-  // P = Q Kt (K read transposed through strides), softmax rows, O = P V.
-  const char* err = gemm_single(GemmProblem{qh, row, 1, kh, 1, row, p, s.tk, s.tq, s.tk, s.dim});
-  if (!err) {
-    active_kernels().softmax_rows(p, s.tq, s.tk, s.tk, s.scale, s.causal);
-    err = gemm_single(GemmProblem{p, s.tk, 1, vh, row, 1, c.out + head_offset(s, b, s.tq, h), row, s.tq, s.dim, s.tk});
+  const long block = s.causal ? kCausalBlock : s.tq;
+  const char* err = nullptr;
+  for (long r0 = 0; r0 < s.tq && !err; r0 += block) {
+    const long rows = s.tq - r0 < block ? s.tq - r0 : block;
+    const long keys = visible_keys(s, r0 + rows);
+    float* pr = p + r0 * s.tk;
+    // P = Q Kt (K read transposed through strides), softmax rows, O = P V.
+    if (keys > 0) err = gemm_single(GemmProblem{qh + r0 * row, row, 1, kh, 1, row, pr, s.tk, rows, keys, s.dim});
+    if (err) break;
+    // Rows with fewer visible keys than `keys` are cut (and zero-filled) by the causal softmax;
+    // the columns past `keys` were never computed, and the softmax zero-fills them too.
+    active_kernels().softmax_rows(pr, rows, s.tk, s.tk, s.scale, s.causal ? r0 + 1 + s.tk - s.tq : -1);
+    err = gemm_single(GemmProblem{pr, s.tk, 1, vh, row, 1, oh + r0 * row, row, rows, s.dim, keys});
   }
   if (err) c.error.store(err);
 }
@@ -50,10 +69,20 @@ void backward_task(void* context, long task) {
   }
   // dV = Pt dO ; dP = dO Vt ; dS = P * (dP - rowsum(dP * P)) * scale ; dQ = dS K ; dK = dSt Q
   const char* err = gemm_single(GemmProblem{p, 1, s.tk, c.dy + qo, row, 1, c.dv + ko, row, s.tk, s.dim, s.tq});
-  if (!err) err = gemm_single(GemmProblem{c.dy + qo, row, 1, c.v + ko, 1, row, dp, s.tk, s.tq, s.tk, s.dim});
-  if (!err) {
-    active_kernels().softmax_backward(p, dp, s.tq, s.tk, s.tk, s.scale);
-    err = gemm_single(GemmProblem{dp, s.tk, 1, c.k + ko, row, 1, c.dq + qo, row, s.tq, s.dim, s.tk});
+  const long block = s.causal ? kCausalBlock : s.tq;
+  for (long r0 = 0; r0 < s.tq && !err; r0 += block) {
+    const long rows = s.tq - r0 < block ? s.tq - r0 : block;
+    const long keys = visible_keys(s, r0 + rows);
+    float* dr = dp + r0 * s.tk;
+    if (keys > 0) err = gemm_single(GemmProblem{c.dy + qo + r0 * row, row, 1, c.v + ko, 1, row, dr, s.tk, rows, keys, s.dim});
+    if (err) break;
+    // Masked entries of P are exactly 0, so dS there is 0 as long as dP is finite: clear the
+    // columns the product skipped (the scratch holds stale values).
+    if (keys < s.tk) {
+      for (long r = 0; r < rows; ++r) std::memset(dr + r * s.tk + keys, 0, sizeof(float) * static_cast<std::size_t>(s.tk - keys));
+    }
+    active_kernels().softmax_backward(p + r0 * s.tk, dr, rows, s.tk, s.tk, s.scale);
+    err = gemm_single(GemmProblem{dr, s.tk, 1, c.k + ko, row, 1, c.dq + qo + r0 * row, row, rows, s.dim, keys});
   }
   if (!err) err = gemm_single(GemmProblem{dp, 1, s.tk, c.q + qo, row, 1, c.dk + ko, row, s.tk, s.dim, s.tq});
   if (err) c.error.store(err);
@@ -104,7 +133,7 @@ void cross_entropy_task(void* context, long task) {
   const long rows = c.n - start < c.rows_per_task ? c.n - start : c.rows_per_task;
   float* p = c.probs + start * c.vocab;
   std::memcpy(p, c.logits + start * c.vocab, sizeof(float) * static_cast<std::size_t>(rows * c.vocab));
-  active_kernels().softmax_rows(p, rows, c.vocab, c.vocab, 1.0f, false);
+  active_kernels().softmax_rows(p, rows, c.vocab, c.vocab, 1.0f, -1);
   double total = 0.0;
   for (long r = 0; r < rows; ++r) {
     const float q = p[r * c.vocab + c.labels[start + r]];

@@ -127,6 +127,8 @@ describe.runIf(status.available)(
           ['causal with a KV cache (tq < tk)', 1, 3, 11, 2, 8, true],
           ['non-causal cross attention', 2, 7, 9, 2, 4, false],
           ['one position, one head', 1, 1, 1, 1, 1, true],
+          ['causal over several 32-row blocks', 1, 70, 70, 2, 8, true],
+          ['causal over row blocks with a KV offset (tq < tk)', 1, 37, 75, 1, 6, true],
         ];
         for (const [name, batch, tq, tk, heads, dim, causal] of cases) {
           it.runIf(supported)(`attention: ${name}`, async () => {

@@ -158,7 +158,9 @@ export async function registerNativeKernels(
   setNativeThreads(options.threads ?? availableParallelism());
   if (options.wasmKernels !== false) await registerWasmKernels();
   // The fused kernels replace the wasm pack's, so they come with it unless asked for.
-  await registerKernelPack(nativeKernelPack({ fusedOps: options.fusedOps ?? options.wasmKernels !== false }));
+  await registerKernelPack(
+    nativeKernelPack({ fusedOps: options.fusedOps ?? options.wasmKernels !== false }),
+  );
   return nativeKernelsAvailable();
 }
 
