@@ -1,3 +1,4 @@
+import { latin1Codes } from './latin1Codes.js';
 import { fmix32, isWhitespace } from './textStats.js';
 
 /** Kind bits of a word (see {@link WordScan.kinds}). */
@@ -23,20 +24,23 @@ export interface WordScan {
   readonly kinds: Uint8Array;
 }
 
-// ASCII classes: 0 whitespace, 1 letter, 2 digit, 3 other printable, 4 control.
-const ASCII_CLASS = new Uint8Array(128);
-for (let c = 0; c < 128; c++) {
-  ASCII_CLASS[c] = isWhitespace(c)
+// Per Latin-1 character: 0 for whitespace, else its kind bits plus IN_WORD.
+const IN_WORD = 16;
+const LATIN1_KIND = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
+  LATIN1_KIND[c] = isWhitespace(c)
     ? 0
-    : (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
-      ? 1
-      : c >= 48 && c <= 57
-        ? 2
-        : c < 32 || c === 127
-          ? 4
-          : 3;
+    : IN_WORD |
+      (c >= 128
+        ? WORD_NON_ASCII
+        : (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
+          ? WORD_ALNUM | WORD_LETTER
+          : c >= 48 && c <= 57
+            ? WORD_ALNUM
+            : c < 32 || c === 127
+              ? WORD_CONTROL
+              : 0);
 }
-const KIND_OF_CLASS = [0, WORD_ALNUM | WORD_LETTER, WORD_ALNUM, 0, WORD_CONTROL];
 
 let capacity = 0;
 let starts = new Uint32Array(0);
@@ -45,81 +49,25 @@ let hashes = new Uint32Array(0);
 let kinds = new Uint8Array(0);
 let last: WordScan | undefined;
 
-/** Grows the shared buffers (doubling) so that at least `needed` words fit. */
-function grow(needed: number): void {
-  let next = Math.max(1024, capacity);
-  while (next < needed) next *= 2;
-  const s = new Uint32Array(next);
-  const l = new Uint32Array(next);
-  const h = new Uint32Array(next);
-  const k = new Uint8Array(next);
-  s.set(starts);
-  l.set(lengths);
-  h.set(hashes);
-  k.set(kinds);
-  starts = s;
-  lengths = l;
-  hashes = h;
-  kinds = k;
-  capacity = next;
-}
-
 /**
  * Scans `text` (or returns the cached scan of the same text). The arrays are views of buffers
  * reused by the next scan: read them before scanning another text, never keep them.
  */
 export function scanWords(text: string): WordScan {
   if (last !== undefined && last.text === text) return last;
-  // Words are at least one character plus a separator; start smaller and grow as needed.
-  if (capacity === 0) grow(1024);
-  let n = 0;
-  let start = -1;
-  let h = 0;
-  let kind = 0;
-  const length = text.length;
-  for (let i = 0; i < length; i++) {
-    const c = text.charCodeAt(i);
-    let bits: number;
-    if (c < 128) {
-      const cls = ASCII_CLASS[c]!;
-      if (cls === 0) {
-        if (start >= 0) {
-          if (n === capacity) grow(n + 1);
-          starts[n] = start;
-          lengths[n] = i - start;
-          hashes[n] = fmix32(h);
-          kinds[n++] = kind;
-          start = -1;
-        }
-        continue;
-      }
-      bits = KIND_OF_CLASS[cls]!;
-    } else if (isWhitespace(c)) {
-      if (start >= 0) {
-        if (n === capacity) grow(n + 1);
-        starts[n] = start;
-        lengths[n] = i - start;
-        hashes[n] = fmix32(h);
-        kinds[n++] = kind;
-        start = -1;
-      }
-      continue;
-    } else bits = WORD_NON_ASCII;
-    if (start < 0) {
-      start = i;
-      h = 0x811c9dc5;
-      kind = 0;
-    }
-    h = Math.imul(h ^ c, 0x01000193);
-    kind |= bits;
+  // A word takes at least one character and a separator, so this many slots always suffice.
+  const most = (text.length >> 1) + 1;
+  if (capacity < most) {
+    capacity = Math.max(1024, most, capacity * 2);
+    starts = new Uint32Array(capacity);
+    lengths = new Uint32Array(capacity);
+    hashes = new Uint32Array(capacity);
+    kinds = new Uint8Array(capacity);
   }
-  if (start >= 0) {
-    if (n === capacity) grow(n + 1);
-    starts[n] = start;
-    lengths[n] = length - start;
-    hashes[n] = fmix32(h);
-    kinds[n++] = kind;
-  }
+  const codes = latin1Codes(text);
+  const n = codes
+    ? scanLatin1(codes, text.length, starts, lengths, hashes, kinds)
+    : scanUtf16(text, starts, lengths, hashes, kinds);
   last = {
     text,
     count: n,
@@ -129,6 +77,92 @@ export function scanWords(text: string): WordScan {
     kinds: kinds.subarray(0, n),
   };
   return last;
+}
+
+/** The word scan over Latin-1 bytes (one table lookup per character); returns the word count. */
+function scanLatin1(
+  codes: Uint8Array,
+  length: number,
+  starts: Uint32Array,
+  lengths: Uint32Array,
+  hashes: Uint32Array,
+  kinds: Uint8Array,
+): number {
+  let n = 0;
+  let start = -1;
+  let h = 0;
+  let kind = 0;
+  for (let i = 0; i < length; i++) {
+    const c = codes[i]!;
+    const bits = LATIN1_KIND[c]!;
+    if (bits === 0) {
+      if (start >= 0) {
+        starts[n] = start;
+        lengths[n] = i - start;
+        hashes[n] = fmix32(h);
+        kinds[n++] = kind & ~IN_WORD;
+        start = -1;
+      }
+      continue;
+    }
+    if (start < 0) {
+      start = i;
+      h = 0x811c9dc5;
+      kind = 0;
+    }
+    h = Math.imul(h ^ c, 0x01000193);
+    kind |= bits;
+  }
+  if (start >= 0) {
+    starts[n] = start;
+    lengths[n] = length - start;
+    hashes[n] = fmix32(h);
+    kinds[n++] = kind & ~IN_WORD;
+  }
+  return n;
+}
+
+/** The same scan over UTF-16 code units, for text with characters above U+00FF. */
+function scanUtf16(
+  text: string,
+  starts: Uint32Array,
+  lengths: Uint32Array,
+  hashes: Uint32Array,
+  kinds: Uint8Array,
+): number {
+  let n = 0;
+  let start = -1;
+  let h = 0;
+  let kind = 0;
+  const length = text.length;
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    const bits = c < 256 ? LATIN1_KIND[c]! : isWhitespace(c) ? 0 : IN_WORD | WORD_NON_ASCII;
+    if (bits === 0) {
+      if (start >= 0) {
+        starts[n] = start;
+        lengths[n] = i - start;
+        hashes[n] = fmix32(h);
+        kinds[n++] = kind & ~IN_WORD;
+        start = -1;
+      }
+      continue;
+    }
+    if (start < 0) {
+      start = i;
+      h = 0x811c9dc5;
+      kind = 0;
+    }
+    h = Math.imul(h ^ c, 0x01000193);
+    kind |= bits;
+  }
+  if (start >= 0) {
+    starts[n] = start;
+    lengths[n] = length - start;
+    hashes[n] = fmix32(h);
+    kinds[n++] = kind & ~IN_WORD;
+  }
+  return n;
 }
 
 /** The cached scan of `text`, if it is the last one scanned. */

@@ -48,4 +48,20 @@ describe('dedup text normalisation', () => {
       expect(Array.from(dedupWordHashes(text))).toEqual(dedupWords(text).map((w) => hashString(w)));
     }
   });
+
+  it('the Latin-1 table path equals the reference on random one-byte text (every char 0–255)', () => {
+    const rng = new SeededRandom(9);
+    for (let d = 0; d < 300; d++) {
+      let text = '';
+      const length = 1 + rng.int(80);
+      for (let i = 0; i < length; i++) {
+        const r = rng.next();
+        // Mostly letters, digits and spaces, so that words form; the rest anything in Latin-1.
+        text += String.fromCharCode(
+          r < 0.5 ? 97 + rng.int(26) : r < 0.6 ? 48 + rng.int(10) : r < 0.75 ? 32 : rng.int(256),
+        );
+      }
+      expect(Array.from(dedupWordHashes(text))).toEqual(dedupWords(text).map((w) => hashString(w)));
+    }
+  });
 });

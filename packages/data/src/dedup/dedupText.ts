@@ -1,3 +1,4 @@
+import { latin1Codes } from '../clean/latin1Codes.js';
 import { fmix32, hashString } from '../clean/textStats.js';
 
 const FNV_OFFSET = 0x811c9dc5;
@@ -32,6 +33,8 @@ export function dedupWordHashes(text: string): Uint32Array {
     return Uint32Array.from(dedupWords(text), (w) => hashString(w));
   }
   const out = new Uint32Array((text.length >> 1) + 1);
+  const codes = latin1Table ? latin1Codes(text) : undefined;
+  if (codes) return out.subarray(0, hashLatin1(codes, text.length, out));
   let n = 0;
   let h = FNV_OFFSET;
   // 0: between words, 1: in a word (last char not a digit), 2: in a run of digits.
@@ -98,6 +101,45 @@ function foldChar(c: number): number[] {
     if (foldCache.size < 65536) foldCache.set(c, folded);
   }
   return folded;
+}
+
+// Every Latin-1 character folds to exactly one character (checked here, in case a runtime's
+// Unicode data differs), so a table does the folding of one-byte text: the folded code and its
+// class (0 separator, 1 letter, 2 digit).
+const LATIN1_FOLDED = new Uint16Array(256);
+const LATIN1_CLASS = new Uint8Array(256);
+let latin1Table = true;
+for (let c = 0; c < 256; c++) {
+  const folded = c < 128 ? [c >= 65 && c <= 90 ? c | 32 : c] : foldChar(c);
+  if (folded.length !== 1) latin1Table = false;
+  const f = folded[0] ?? SEPARATOR;
+  LATIN1_FOLDED[c] = f === SEPARATOR ? 0 : f;
+  LATIN1_CLASS[c] =
+    f === SEPARATOR ? 0 : (f >= 97 && f <= 122) || f >= 128 ? 1 : f >= 48 && f <= 57 ? 2 : 0;
+}
+
+/** {@link dedupWordHashes} over Latin-1 bytes, written to `out`; returns the word count. */
+function hashLatin1(codes: Uint8Array, length: number, out: Uint32Array): number {
+  let n = 0;
+  let h = FNV_OFFSET;
+  let state = 0;
+  for (let i = 0; i < length; i++) {
+    const b = codes[i]!;
+    const cls = LATIN1_CLASS[b]!;
+    if (cls === 1) {
+      h = Math.imul(h ^ LATIN1_FOLDED[b]!, FNV_PRIME);
+      state = 1;
+    } else if (cls === 2) {
+      if (state !== 2) h = Math.imul(h ^ 48, FNV_PRIME);
+      state = 2;
+    } else {
+      if (state !== 0) out[n++] = fmix32(h);
+      h = FNV_OFFSET;
+      state = 0;
+    }
+  }
+  if (state !== 0) out[n++] = fmix32(h);
+  return n;
 }
 
 /** Key for exact dedup: the normalised word sequence, as a 52-bit hash of its word hashes. */
