@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
 import { tsupBase } from '../../tooling/tsconfig/tsup.base.mjs';
 
-export default defineConfig(tsupBase);
+// The model worker (WorkerLanguageModel) is its own entry, dist/modelWorker.js beside index.js.
+export default defineConfig({ ...tsupBase, entry: { index: 'src/index.ts', modelWorker: 'src/model/modelWorker.ts' } });

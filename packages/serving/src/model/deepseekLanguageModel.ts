@@ -1,6 +1,7 @@
 import { tf } from '@deepline/core';
 import {
   type DeepseekConfig,
+  DenseLinear,
   type DeepseekModel,
   type Linear,
   MoeLayer,
@@ -20,14 +21,24 @@ import { ServingError } from '../errors.js';
  * reused on it. Quantized linears come through unchanged.
  */
 class WeightView {
+  private readonly linears: Map<string, Linear>;
+
   constructor(
-    private readonly linears: Map<string, Linear>,
+    linears: Map<string, Linear>,
     private readonly params: Map<string, tf.Tensor>,
     private readonly buffers: Map<string, tf.Tensor>,
-  ) {}
+  ) {
+    // Float linears get an [in, out] copy for batches; quantized ones have their own kernels.
+    this.linears = new Map([...linears].map(([name, l]) => [name, l instanceof DenseLinear ? new BatchedDenseLinear(l) : l]));
+  }
 
   linear(name: string): Linear {
     return this.get(this.linears, name);
+  }
+
+  /** Frees the serving copies of the weights. */
+  dispose(): void {
+    for (const l of this.linears.values()) if (l instanceof BatchedDenseLinear) l.dispose();
   }
   param(name: string): tf.Tensor {
     return this.get(this.params, name);
@@ -44,6 +55,50 @@ class WeightView {
     return v;
   }
 }
+
+/**
+ * A float linear with a second, `[in, out]` copy of its weight for batches: the GEMM packs
+ * its right operand on every call, and packing the stored `[out, in]` weight (a transpose)
+ * costs about as much as the product itself at 32 rows. Single rows keep the original path
+ * (a GEMV, which reads `[out, in]` directly). Costs one more copy of the float weights.
+ */
+class BatchedDenseLinear implements Linear {
+  readonly name: string;
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  private readonly weightT: tf.Tensor2D;
+
+  constructor(private readonly base: DenseLinear) {
+    this.name = base.name;
+    this.inFeatures = base.inFeatures;
+    this.outFeatures = base.outFeatures;
+    this.weightT = tf.tidy(() => tf.transpose(base.weight) as tf.Tensor2D);
+  }
+
+  apply(x: tf.Tensor): tf.Tensor {
+    const rows = x.size / this.inFeatures;
+    if (rows <= BATCHED_ROWS) return this.base.apply(x);
+    return tf.tidy(() => {
+      const y = tf.matMul(tf.reshape(x, [rows, this.inFeatures]) as tf.Tensor2D, this.weightT);
+      return tf.reshape(y, [...x.shape.slice(0, -1), this.outFeatures]);
+    });
+  }
+
+  weightMatrix(): tf.Tensor2D {
+    return this.base.weightMatrix();
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return [];
+  }
+
+  dispose(): void {
+    this.weightT.dispose();
+  }
+}
+
+/** Above this many rows a linear uses its `[in, out]` copy. */
+const BATCHED_ROWS = 4;
 
 /** One sequence's KV cache on the host: per layer, the MLA latent and the roped key. */
 class HostKvSequence implements ModelSequence {
@@ -224,6 +279,7 @@ export class DeepseekLanguageModel implements LanguageModel {
 
   /** Frees the precomputed attention matrices (the DeepseekModel itself is the caller's). */
   dispose(): void {
+    this.weights.dispose();
     this.pairSwap.dispose();
     for (const a of this.absorbed) {
       a.wUK.dispose();

@@ -100,6 +100,8 @@ export default defineBenchSuite({
 async function benchModel(options: { label: string; about: string; config: DeepseekConfig; quick: boolean; log: (line: string) => void }): Promise<BenchRow[]> {
   const { label, about, config, quick, log } = options;
   log(`${label}: ${about}; random weights`);
+  // Both servers share the model (they are measured one after the other), in the server's
+  // thread as `deepline serve` runs it.
   const model = DeepseekModel.create(config, { seed: 3, initStd: 0.02 });
   const lm = new DeepseekLanguageModel(model);
   const served = { name: 'bench', model: lm, tokenizer: byteTokenizer };
