@@ -22,6 +22,17 @@ export interface SimdMinima {
   readonly minStart: number;
 }
 
+/** The few WebAssembly APIs used here (the package compiles without the DOM type library). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: Record<string, unknown> };
+}
+const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
 /**
  * Prepares the SIMD kernel for a family of `k` functions (multipliers `mulA`, xor keys
  * `xorB`), or returns undefined when this runtime cannot compile WebAssembly SIMD.
@@ -29,8 +40,8 @@ export interface SimdMinima {
 export function simdMinima(mulA: Int32Array, xorB: Int32Array): SimdMinima | undefined {
   const module = compiledModule();
   if (!module) return undefined;
-  const instance = new WebAssembly.Instance(module);
-  const memory = instance.exports.memory as WebAssembly.Memory;
+  const instance = new wasm!.Instance(module);
+  const memory = instance.exports.memory as WasmMemory;
   const min16 = instance.exports.min16 as (...args: number[]) => void;
   const min4 = instance.exports.min4 as (...args: number[]) => void;
   const k = mulA.length;
@@ -66,13 +77,13 @@ export function simdMinima(mulA: Int32Array, xorB: Int32Array): SimdMinima | und
   return state;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
+let compiled: object | null | undefined;
 
-/** The module, compiled once per thread; null when SIMD is not supported. */
-function compiledModule(): WebAssembly.Module | undefined {
+/** The module, compiled once per thread; undefined when WebAssembly SIMD is not supported. */
+function compiledModule(): object | undefined {
   if (compiled === undefined) {
     try {
-      compiled = new WebAssembly.Module(assembleModule());
+      compiled = wasm ? new wasm.Module(assembleModule()) : null;
     } catch {
       compiled = null;
     }
