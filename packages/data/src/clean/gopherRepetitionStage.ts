@@ -84,6 +84,11 @@ export function gopherRepetitionStage(options: GopherRepetitionOptions = {}): Cl
           useFlags ? flagged : undefined,
         );
         for (const [n, fraction] of o.dupNGrams) {
+          // A repeated n-gram (n ≥ minDupN) starts where a repeated minDupN-gram does, so the
+          // words those windows cover bound the duplicated characters from above; when the
+          // bound cannot pass the threshold, the verdict is known without the exact pass.
+          if (n >= minDupN && coveredChars(lengths, repeated.flags, n) / length <= fraction)
+            continue;
           const dup =
             n >= minDupN
               ? allDuplicateChars(prefix, lengths, n, repeated.flags, repeated.flagged)
@@ -235,6 +240,22 @@ function countPass(
     bestStart = 0;
   }
   return { count, bestStart, bestCount, flags, flagged };
+}
+
+/**
+ * Total length of the words in the union of the windows [i, i + n) over flagged positions i
+ * (those with a whole n-gram): at least what {@link allDuplicateChars} counts for n.
+ */
+function coveredChars(lengths: Uint32Array, flags: Uint8Array, n: number): number {
+  const last = lengths.length - n;
+  let chars = 0;
+  let coveredUntil = 0;
+  for (let i = 0; i <= last && i < flags.length; i++) {
+    if (flags[i] === 0) continue;
+    for (let w = Math.max(i, coveredUntil); w < i + n; w++) chars += lengths[w]!;
+    coveredUntil = i + n;
+  }
+  return chars;
 }
 
 /** Characters covered by repeated n-grams, skipping n words after each hit (Gopher's scan). */
