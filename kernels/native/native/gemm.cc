@@ -186,13 +186,19 @@ const char* run_gemm(const BatchedGemm& batch) {
     const Index unit_n = vector ? 32 : kin.nr;
     const Index tiles_m = (f.m + unit_m - 1) / unit_m;
     const Index tiles_n = (f.n + unit_n - 1) / unit_n;
+    // Cutting along M makes every piece pack all of B (k x n), along N all of A (m x k): cut
+    // along the dimension that repacks less.
+    const double repack_m = static_cast<double>(f.k) * static_cast<double>(f.n);
+    const double repack_n = static_cast<double>(f.m) * static_cast<double>(f.k);
+    plan.split_m = vector ? tiles_m >= tiles_n : (repack_m < repack_n || (repack_m == repack_n && tiles_m >= tiles_n));
+    if ((plan.split_m ? tiles_m : tiles_n) < threads) plan.split_m = !plan.split_m;
     // A few pieces per thread, so a thread that is descheduled (a busy, shared machine) holds
-    // back only a small piece the others can take; each piece still does >= ~1 MFLOP.
+    // back only a small piece the others can take, as long as each piece does >= ~1 MFLOP and
+    // its repacking (~24 flops' worth per float) stays under ~10% of its work.
     const double per_entry = flops / static_cast<double>(batch.batches);
+    const double repack = vector ? 0.0 : (plan.split_m ? repack_m : repack_n);
     long want = (3L * threads + batch.batches - 1) / batch.batches;
-    const long by_size = static_cast<long>(per_entry / 1.0e6);
-    if (want > by_size) want = by_size > threads ? by_size : threads;
-    plan.split_m = tiles_m >= tiles_n;
+    while (want > threads && (per_entry / static_cast<double>(want) < 1.0e6 || 24.0 * repack > 0.1 * per_entry / static_cast<double>(want))) --want;
     const Index tiles = plan.split_m ? tiles_m : tiles_n;
     const Index per = (tiles + want - 1) / want;
     plan.piece = per * (plan.split_m ? unit_m : unit_n);
