@@ -87,7 +87,11 @@ export function gopherRepetitionStage(options: GopherRepetitionOptions = {}): Cl
           // A repeated n-gram (n ≥ minDupN) starts where a repeated minDupN-gram does, so the
           // words those windows cover bound the duplicated characters from above; when the
           // bound cannot pass the threshold, the verdict is known without the exact pass.
-          if (n >= minDupN && coveredChars(lengths, repeated.flags, n) / length <= fraction)
+          if (
+            n >= minDupN &&
+            (repeated.flagged === 0 ||
+              coveredChars(lengths, repeated.flags, n) / length <= fraction)
+          )
             continue;
           const dup =
             n >= minDupN
@@ -198,11 +202,19 @@ function preparePrefix(hashes: Uint32Array, maxN: number): PrefixHashes {
   return p;
 }
 
+// Saturating per-bucket counts (0, 1, 2 = "two or more") of the n-grams' hashes. An n-gram
+// alone in its bucket occurs once, so the exact table only sees the positions in shared
+// buckets: the repeats plus a few collisions. 64 K buckets (one byte each) stay in cache.
+const SKETCH_BITS = 16;
+const sketch = new Uint8Array(1 << SKETCH_BITS);
+
 /**
  * Counts the n-grams starting at `candidates` (all positions when absent; `visits` is how many
  * are flagged). Returns the most frequent one (the first to reach the top count, as Python's
  * Counter.most_common; position 0 when nothing repeats) and flags the positions whose n-gram
  * occurs more than once (a key's first position is flagged when its second one turns up).
+ * N-grams that occur once change neither, so only positions in shared sketch buckets are
+ * counted exactly.
  */
 function countPass(
   prefix: PrefixHashes,
@@ -213,26 +225,48 @@ function countPass(
 ): { count: number; bestStart: number; bestCount: number; flags: Uint8Array; flagged: number } {
   const count = Math.max(0, words - n + 1);
   const flags = new Uint8Array(count);
-  // The table must hold every visited key (open addressing never grows).
-  table.reset(candidates ? (visits ?? count) : count);
+  const visited = candidates ? (visits ?? count) : count;
+  // About eight buckets per visited position, so few unique n-grams share a bucket.
+  let bits = 10;
+  while (bits < SKETCH_BITS && 1 << bits < visited * 8) bits++;
+  const bucketMask = (1 << bits) - 1;
+  sketch.fill(0, 0, 1 << bits);
+  let shared = 0;
+  for (let i = 0; i < count; i++) {
+    if (candidates && candidates[i] === 0) continue;
+    const a = prefix.a(i, n);
+    const k = (a ^ (a >>> 16)) & bucketMask;
+    const c = sketch[k]!;
+    if (c === 0) sketch[k] = 1;
+    else if (c === 1) {
+      sketch[k] = 2;
+      shared += 2;
+    } else shared++;
+  }
   let bestCount = 0;
   let bestStart = 0;
   let flagged = 0;
-  for (let i = 0; i < count; i++) {
-    if (candidates && candidates[i] === 0) continue;
-    const slot = table.addSlot(prefix.a(i, n), prefix.b(i, n), i);
-    const c = table.countAt(slot);
-    if (c > bestCount) {
-      bestCount = c;
-      bestStart = i;
-    }
-    if (c === 2) {
-      flags[table.firstAt(slot)] = 1;
-      flags[i] = 1;
-      flagged += 2;
-    } else if (c > 2) {
-      flags[i] = 1;
-      flagged++;
+  if (shared > 0) {
+    // The table must hold every key counted (open addressing never grows).
+    table.reset(shared);
+    for (let i = 0; i < count; i++) {
+      if (candidates && candidates[i] === 0) continue;
+      const a = prefix.a(i, n);
+      if (sketch[(a ^ (a >>> 16)) & bucketMask] !== 2) continue;
+      const slot = table.addSlot(a, prefix.b(i, n), i);
+      const c = table.countAt(slot);
+      if (c > bestCount) {
+        bestCount = c;
+        bestStart = i;
+      }
+      if (c === 2) {
+        flags[table.firstAt(slot)] = 1;
+        flags[i] = 1;
+        flagged += 2;
+      } else if (c > 2) {
+        flags[i] = 1;
+        flagged++;
+      }
     }
   }
   if (bestCount <= 1) {
