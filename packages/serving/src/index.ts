@@ -9,7 +9,6 @@ export { type ContentFilter, type FilterVerdict, BlocklistFilter, type Blocklist
 export { ServingServer, type ServingServerOptions, type ServedModel } from './http/server.js';
 export { buildChatPrompt, deepseekChatTemplate, type ChatPromptOptions } from './http/chatPrompt.js';
 export { DeepseekLanguageModel } from './model/deepseekLanguageModel.js';
-export { WorkerLanguageModel, type WorkerLanguageModelOptions, type WorkerModelSource } from './model/workerLanguageModel.js';
 export { loadServedModel, type LoadServedModelOptions } from './model/loadServedModel.js';
 export { tokenizerAdapter } from './model/tokenizerAdapter.js';
 export { startServer, type StartServerOptions, type RunningServer } from './startServer.js';

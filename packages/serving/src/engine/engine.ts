@@ -225,10 +225,8 @@ export class Engine {
           : (await this.prefillStep(chunks)) + (await this.decodeStep(this.decodeBatch()));
       if (tokens > 0) this.options.metrics?.iterationTokens.observe(this.options.metrics.label(), tokens);
       this.updateGauges();
-      // Let the event loop read new requests and notice disconnects between steps. A
-      // concurrent model's pass already yielded (the event loop ran while it computed), and
-      // going straight on starts the next pass before this step's tokens are written.
-      if (!this.model.concurrent || tokens === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      // Let the event loop read new requests and notice disconnects between steps.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 

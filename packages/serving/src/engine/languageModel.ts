@@ -10,11 +10,6 @@ export interface LanguageModel {
   readonly contextLength: number;
   /** KV-cache bytes one cached token costs (drives the engine's memory budget). */
   readonly kvBytesPerToken: number;
-  /**
-   * True when passes run off the engine's thread (e.g. in a worker): the engine then starts
-   * the next pass before yielding, so streaming the last step's tokens overlaps the forward.
-   */
-  readonly concurrent?: boolean;
   /** A fresh, empty per-sequence state. */
   createSequence(): ModelSequence;
   /**
