@@ -33,9 +33,9 @@ export interface CleanAndDedupOptions {
    */
   workers?: number;
   /**
-   * Characters processed on this thread before workers are started (default 1 M). Booting a
+   * Characters read before workers are started (default 256 K, about one batch). Booting a
    * worker (~0.1 s, mostly the language model, plus its JIT warm-up) only pays off on larger
-   * inputs; small runs therefore never start them.
+   * inputs; small runs therefore never start them, larger ones start them at once.
    */
   workerStartChars?: number;
   /** Wait for workers to boot once started instead of working on this thread meanwhile (default false). */
@@ -83,10 +83,14 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
           part: 'tokens',
         });
   const workers = options.workers ?? defaultWorkers();
-  const cleaner: Cleaner | undefined =
-    options.clean === false
-      ? undefined
-      : await createCleaner({ config: cleanConfig as CleanConfig, part: 'text' });
+  // This thread's text stages are built when its first batch needs them (loading the language
+  // model takes ~0.1 s), so that a worker started by then boots meanwhile on another core.
+  let cleaner: Cleaner | undefined;
+  const textCleaner = async (): Promise<Cleaner | undefined> => {
+    if (options.clean !== false && !cleaner)
+      cleaner = await createCleaner({ config: cleanConfig as CleanConfig, part: 'text' });
+    return cleaner;
+  };
   const finish = function* (doc: Document, keys: DedupKeys | undefined): Generator<Document> {
     if (dedup && !dedup.check(doc, keys)) return;
     const out = tokenStage && tokenStage.stages.length > 0 ? tokenStage.process(doc) : [doc];
@@ -129,7 +133,7 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
       report.stage('workers').reasons[`start_failed: ${(error as Error).message}`] = 1;
     });
   };
-  const startAfter = options.workerStartChars ?? 1_000_000;
+  const startAfter = options.workerStartChars ?? 256_000;
   if (workers > 0) prepareWorkers();
   let charsSeen = 0;
   // Batches in input order; `result` is set once a batch is done (at once when run here).
@@ -152,12 +156,13 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
       const stats = report.stage('workers');
       stats.reasons[`batch_failed: ${(error as Error).message}`] =
         (stats.reasons[`batch_failed: ${(error as Error).message}`] ?? 0) + 1;
-      return runInline(docs);
+      return textCleaner().then(() => runInline(docs));
     });
   // Work sharing: a batch goes to a worker with room in its queue, else it runs here, so this
   // thread never idles while the workers boot or are busy, and small runs never need them.
-  const submit = (docs: Document[]) => {
+  const submit = async (docs: Document[]) => {
     if (!pool?.hasCapacity(2)) {
+      await textCleaner();
       inFlight.push({ result: runInline(docs) });
       return;
     }
@@ -180,7 +185,7 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
         if (options.awaitWorkers) await pool!.ready.catch(() => undefined);
       }
       if (batch.length < batchSize && batchChars < maxBatchChars) continue;
-      submit(batch);
+      await submit(batch);
       batch = [];
       batchChars = 0;
       // Readers may never wait on I/O (small files are read synchronously), so give the event
@@ -193,7 +198,7 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
         yield* drain(head.result ?? (await head.promise!));
       }
     }
-    if (batch.length > 0) submit(batch);
+    if (batch.length > 0) await submit(batch);
     while (inFlight.length > 0) {
       const head = inFlight.shift()!;
       yield* drain(head.result ?? (await head.promise!));
