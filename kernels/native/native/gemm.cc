@@ -110,6 +110,20 @@ bool try_vector_gemm(const KernelInfo& kin, const GemmProblem& p) {
   return false;
 }
 
+// n <= 8 with contiguous A rows (e.g. a MoE router's [tokens, d] x [d, experts]): a register
+// tile would be mostly padding, so each row of C is a GEMV against Bt packed once.
+bool narrow_gemm(const KernelInfo& kin, const GemmProblem& p) {
+  float* bt = t_x.ensure(static_cast<std::size_t>(p.n * p.k));
+  if (!bt) return false;
+  for (Index j = 0; j < p.n; ++j) {
+    for (Index q = 0; q < p.k; ++q) bt[j * p.k + q] = p.b[q * p.rsb + j * p.csb];
+  }
+  for (Index i = 0; i < p.m; ++i) {
+    if (!kin.gemv(GemvProblem{p.a + i * p.rsa, 1, bt, 1, p.k, p.c + i * p.ldc, p.n, p.k})) return false;
+  }
+  return true;
+}
+
 const char* gemm_one(const KernelInfo& kin, const GemmProblem& p) {
   if (p.m <= 0 || p.n <= 0) return nullptr;
   if (p.k <= 0) {
@@ -117,6 +131,7 @@ const char* gemm_one(const KernelInfo& kin, const GemmProblem& p) {
     return nullptr;
   }
   if ((p.m == 1 || p.n == 1) && try_vector_gemm(kin, p)) return nullptr;
+  if (p.n <= 8 && p.csa == 1 && p.k >= 16 && narrow_gemm(kin, p)) return nullptr;
   const Index kc = min_index(kin.kc, p.k);
   float* ap = t_apack.ensure(static_cast<std::size_t>(round_up(min_index(kin.mc, p.m), kin.mr) * kc + 64));
   float* bp = t_bpack.ensure(static_cast<std::size_t>(round_up(min_index(kin.nc, p.n), kin.nr) * kc + 64));

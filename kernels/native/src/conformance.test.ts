@@ -93,6 +93,7 @@ function cases(): [string, Case][] {
   const out: [string, Case][] = [
     ['size 1 everywhere', [[1, 1], [1, 1], false, false, true]],
     ['k = 1', [[5, 1], [1, 7], false, false, true]],
+    ['narrow output (MoE router: n = 4)', [[70, 40], [40, 4], false, false, true]],
     ['row vector (GEMV)', [[1, 130], [130, 9], false, false, true]],
     ['row vector, transposeB (GEMV over columns)', [[1, 70], [33, 70], false, true, true]],
     ['column output (n = 1)', [[41, 29], [29, 1], false, false, true]],

@@ -59,6 +59,8 @@ function shapes(): [number, number, number][] {
     [14, 32, 16],
     [15, 33, 17],
     [300, 257, 520],
+    [200, 4, 128],
+    [33, 7, 50],
   ];
   for (let i = 0; i < 10; i++) out.push([1 + rng.int(90), 1 + rng.int(90), 1 + rng.int(300)]);
   return out;
