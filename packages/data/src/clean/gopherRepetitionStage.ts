@@ -36,6 +36,13 @@ export function gopherRepetitionStage(options: GopherRepetitionOptions = {}): Cl
     ] as Array<[number, number]>,
     ...options,
   };
+  // Plain number arrays, read by index in the per-document loop.
+  const topNs = o.topNGrams.map(([n]) => n);
+  const topFractions = o.topNGrams.map(([, f]) => f);
+  const dupNs = o.dupNGrams.map(([n]) => n);
+  const dupFractions = o.dupNGrams.map(([, f]) => f);
+  const maxN = Math.max(0, ...topNs, ...dupNs);
+  const minDupN = Math.min(...dupNs);
   return {
     name: 'gopher_repetition',
     apply(doc: Document): StageResult {
@@ -52,7 +59,6 @@ export function gopherRepetitionStage(options: GopherRepetitionOptions = {}): Cl
       // Words come from the scan shared with the Gopher quality stage.
       const { hashes, lengths } = scanWords(text);
       const words = hashes.length;
-      const maxN = Math.max(0, ...o.topNGrams.map(([n]) => n), ...o.dupNGrams.map(([n]) => n));
       const prefix = preparePrefix(hashes, maxN);
       // `flags` marks the positions whose `flagsN`-gram occurs more than once. An n-gram with
       // n ≥ flagsN can only repeat where its leading flagsN-gram does, so later passes visit
@@ -60,7 +66,8 @@ export function gopherRepetitionStage(options: GopherRepetitionOptions = {}): Cl
       let flags: Uint8Array | undefined;
       let flagged = 0;
       let flagsN = 0;
-      for (const [n, fraction] of o.topNGrams) {
+      for (let t = 0; t < topNs.length; t++) {
+        const n = topNs[t]!;
         const useFlags = flagsN <= n ? flags : undefined;
         const pass = countPass(prefix, words, n, useFlags, useFlags ? flagged : undefined);
         if (n > flagsN) {
@@ -71,10 +78,10 @@ export function gopherRepetitionStage(options: GopherRepetitionOptions = {}): Cl
         let chars = n - 1;
         for (let k = 0; k < n && pass.count > 0; k++) chars += lengths[pass.bestStart + k]!;
         const top = pass.count > 0 ? chars * pass.bestCount : 0;
-        if (top / length > fraction) return reject(`top_${n}_gram`, (top / length).toFixed(3));
+        if (top / length > topFractions[t]!)
+          return reject(`top_${n}_gram`, (top / length).toFixed(3));
       }
-      if (o.dupNGrams.length > 0) {
-        const minDupN = Math.min(...o.dupNGrams.map(([n]) => n));
+      if (dupNs.length > 0) {
         const useFlags = flagsN <= minDupN ? flags : undefined;
         const repeated = countPass(
           prefix,
@@ -83,16 +90,14 @@ export function gopherRepetitionStage(options: GopherRepetitionOptions = {}): Cl
           useFlags,
           useFlags ? flagged : undefined,
         );
-        for (const [n, fraction] of o.dupNGrams) {
-          // A repeated n-gram (n ≥ minDupN) starts where a repeated minDupN-gram does, so the
-          // words those windows cover bound the duplicated characters from above; when the
-          // bound cannot pass the threshold, the verdict is known without the exact pass.
-          if (
-            n >= minDupN &&
-            (repeated.flagged === 0 ||
-              coveredChars(lengths, repeated.flags, n) / length <= fraction)
-          )
-            continue;
+        // A repeated n-gram (n ≥ minDupN) starts where a repeated minDupN-gram does, so the
+        // words those windows cover bound its duplicated characters from above; when the
+        // bound cannot pass the threshold, the verdict is known without the exact pass.
+        const bounds = coveredChars(lengths, repeated.flags, repeated.flagged, dupNs, minDupN);
+        for (let t = 0; t < dupNs.length; t++) {
+          const n = dupNs[t]!;
+          const fraction = dupFractions[t]!;
+          if (n >= minDupN && bounds[t]! / length <= fraction) continue;
           const dup =
             n >= minDupN
               ? allDuplicateChars(prefix, lengths, n, repeated.flags, repeated.flagged)
@@ -276,20 +281,37 @@ function countPass(
   return { count, bestStart, bestCount, flags, flagged };
 }
 
+const bounds = new Float64Array(64);
+
 /**
- * Total length of the words in the union of the windows [i, i + n) over flagged positions i
- * (those with a whole n-gram): at least what {@link allDuplicateChars} counts for n.
+ * For each n of `ns` (n ≥ `minN`; others get 0), the total length of the words in the union of
+ * the windows [i, i + n) over flagged positions i that start a whole n-gram: at least what
+ * {@link allDuplicateChars} counts for n. One pass over the flags; the returned array is reused.
  */
-function coveredChars(lengths: Uint32Array, flags: Uint8Array, n: number): number {
-  const last = lengths.length - n;
-  let chars = 0;
-  let coveredUntil = 0;
-  for (let i = 0; i <= last && i < flags.length; i++) {
+function coveredChars(
+  lengths: Uint32Array,
+  flags: Uint8Array,
+  flagged: number,
+  ns: number[],
+  minN: number,
+): Float64Array {
+  const out = ns.length <= bounds.length ? bounds : new Float64Array(ns.length);
+  out.fill(0, 0, ns.length);
+  if (flagged === 0) return out;
+  const until = new Int32Array(ns.length);
+  const words = lengths.length;
+  for (let i = 0; i < flags.length; i++) {
     if (flags[i] === 0) continue;
-    for (let w = Math.max(i, coveredUntil); w < i + n; w++) chars += lengths[w]!;
-    coveredUntil = i + n;
+    for (let t = 0; t < ns.length; t++) {
+      const n = ns[t]!;
+      if (n < minN || i + n > words) continue;
+      let chars = out[t]!;
+      for (let w = Math.max(i, until[t]!); w < i + n; w++) chars += lengths[w]!;
+      out[t] = chars;
+      until[t] = i + n;
+    }
   }
-  return chars;
+  return out;
 }
 
 /** Characters covered by repeated n-grams, skipping n words after each hit (Gopher's scan). */
