@@ -12,15 +12,19 @@ let buffer = Buffer.alloc(0);
 let bytes = new Uint8Array(0);
 
 /**
- * The characters of `text` as bytes, or undefined when it has a character above U+00FF. The
- * view is reused by the next call (on this thread): read it before calling again, never keep it.
+ * The characters of `text` as bytes followed by one space (a sentinel: scans that end words at
+ * whitespace can run to index `text.length` inclusive and need no code after their loop, which
+ * V8 would reach without type feedback and deoptimise on), or undefined when `text` has a
+ * character above U+00FF. The view is reused by the next call (on this thread): read it before
+ * calling again, never keep it.
  */
 export function latin1Codes(text: string): Uint8Array | undefined {
   if (BEYOND_LATIN1.test(text)) return undefined;
-  if (buffer.length < text.length) {
-    buffer = Buffer.allocUnsafeSlow(Math.max(text.length, 2 * buffer.length, 1 << 16));
+  if (buffer.length < text.length + 1) {
+    buffer = Buffer.allocUnsafeSlow(Math.max(text.length + 1, 2 * buffer.length, 1 << 16));
     bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
   }
   buffer.write(text, 0, text.length, 'latin1');
+  bytes[text.length] = 32;
   return bytes;
 }

@@ -92,7 +92,8 @@ function scanLatin1(
   let start = -1;
   let h = 0;
   let kind = 0;
-  for (let i = 0; i < length; i++) {
+  // codes[length] is a space (see latin1Codes), which ends the last word inside the loop.
+  for (let i = 0; i <= length; i++) {
     const c = codes[i]!;
     const bits = LATIN1_KIND[c]!;
     if (bits === 0) {
@@ -113,12 +114,6 @@ function scanLatin1(
     h = Math.imul(h ^ c, 0x01000193);
     kind |= bits;
   }
-  if (start >= 0) {
-    starts[n] = start;
-    lengths[n] = length - start;
-    hashes[n] = fmix32(h);
-    kinds[n++] = kind & ~IN_WORD;
-  }
   return n;
 }
 
@@ -135,8 +130,9 @@ function scanUtf16(
   let h = 0;
   let kind = 0;
   const length = text.length;
-  for (let i = 0; i < length; i++) {
-    const c = text.charCodeAt(i);
+  // One step past the end reads as a space and ends the last word inside the loop.
+  for (let i = 0; i <= length; i++) {
+    const c = i < length ? text.charCodeAt(i) : 32;
     const bits = c < 256 ? LATIN1_KIND[c]! : isWhitespace(c) ? 0 : IN_WORD | WORD_NON_ASCII;
     if (bits === 0) {
       if (start >= 0) {
@@ -155,12 +151,6 @@ function scanUtf16(
     }
     h = Math.imul(h ^ c, 0x01000193);
     kind |= bits;
-  }
-  if (start >= 0) {
-    starts[n] = start;
-    lengths[n] = length - start;
-    hashes[n] = fmix32(h);
-    kinds[n++] = kind & ~IN_WORD;
   }
   return n;
 }

@@ -123,7 +123,8 @@ function hashLatin1(codes: Uint8Array, length: number, out: Uint32Array): number
   let n = 0;
   let h = FNV_OFFSET;
   let state = 0;
-  for (let i = 0; i < length; i++) {
+  // codes[length] is a space (see latin1Codes): the last word ends inside the loop.
+  for (let i = 0; i <= length; i++) {
     const b = codes[i]!;
     const cls = LATIN1_CLASS[b]!;
     if (cls === 1) {
@@ -138,7 +139,6 @@ function hashLatin1(codes: Uint8Array, length: number, out: Uint32Array): number
       state = 0;
     }
   }
-  if (state !== 0) out[n++] = fmix32(h);
   return n;
 }
 
