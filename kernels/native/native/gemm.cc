@@ -54,13 +54,31 @@ const KernelInfo* kernels() {
   return k;
 }
 
-// Runs tasks on the pool when it is free, else (or when not worth it) on the calling thread.
+// When other processes keep the other cores busy, a worker is often descheduled holding a
+// piece and the caller just waits: then threading costs more than it gains. The average share
+// of a call spent waiting is tracked; past kBackoffWait the next kBackoffCalls calls run on
+// the calling thread, then the pool is tried again. (Guarded by g_pool_mutex.)
+constexpr double kBackoffWait = 0.35;
+constexpr int kBackoffCalls = 256;
+double g_wait_average = 0.0;
+int g_inline_calls = 0;
+
+// Runs tasks on the pool when it is free and worth it, else on the calling thread.
 void run_tasks(long tasks, bool parallel, ThreadPool::TaskFn fn, void* context) {
   if (parallel && tasks > 1) {
     std::unique_lock<std::mutex> lock(g_pool_mutex, std::try_to_lock);
     if (lock.owns_lock() && g_pool.size() > 1) {
-      g_pool.run(tasks, fn, context);
-      return;
+      if (g_inline_calls > 0) {
+        --g_inline_calls;
+      } else {
+        const double wait = g_pool.run(tasks, fn, context);
+        g_wait_average = 0.9 * g_wait_average + 0.1 * wait;
+        if (g_wait_average > kBackoffWait) {
+          g_inline_calls = kBackoffCalls;
+          g_wait_average = 0.0;
+        }
+        return;
+      }
     }
   }
   for (long t = 0; t < tasks; ++t) fn(context, t);

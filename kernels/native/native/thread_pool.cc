@@ -42,12 +42,13 @@ void ThreadPool::work_on(Job& job) {
   }
 }
 
-void ThreadPool::run(long tasks, TaskFn fn, void* context) {
-  if (tasks <= 0) return;
+double ThreadPool::run(long tasks, TaskFn fn, void* context) {
+  if (tasks <= 0) return 0.0;
   if (workers_.empty() || tasks == 1) {  // (workers_ only changes under the caller's pool lock)
     for (long t = 0; t < tasks; ++t) fn(context, t);
-    return;
+    return 0.0;
   }
+  const auto start = std::chrono::steady_clock::now();
   auto job = std::make_shared<Job>();
   job->fn = fn;
   job->context = context;
@@ -61,6 +62,7 @@ void ThreadPool::run(long tasks, TaskFn fn, void* context) {
   }
   if (wake) wake_.notify_all();
   work_on(*job);
+  const auto own_done = std::chrono::steady_clock::now();
   // Workers may still be finishing tasks they took; their writes are published by `done`.
   // Spin briefly, then yield: a worker that was descheduled mid-task needs this core back.
   for (unsigned spins = 0; job->done.load(std::memory_order_acquire) < tasks; ++spins) {
@@ -70,6 +72,9 @@ void ThreadPool::run(long tasks, TaskFn fn, void* context) {
       std::this_thread::yield();
     }
   }
+  const auto end = std::chrono::steady_clock::now();
+  const double total = std::chrono::duration<double>(end - start).count();
+  return total > 0 ? std::chrono::duration<double>(end - own_done).count() / total : 0.0;
 }
 
 void ThreadPool::worker_loop() {

@@ -28,8 +28,9 @@ class ThreadPool {
   // How long an idle worker polls for the next job before it sleeps.
   void set_spin_microseconds(long us) { spin_ns_.store(us * 1000, std::memory_order_relaxed); }
 
-  // Runs fn(context, t) for t in [0, tasks) across the pool; returns when all are done.
-  void run(long tasks, TaskFn fn, void* context);
+  // Runs fn(context, t) for t in [0, tasks) across the pool; returns when all are done, with
+  // the fraction of the call the calling thread spent waiting for workers after its own share.
+  double run(long tasks, TaskFn fn, void* context);
 
  private:
   struct Job {
