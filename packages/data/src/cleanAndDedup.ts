@@ -140,6 +140,7 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
   // Workers take a while to boot; batches are processed here until they are ready, so small
   // inputs do not wait for them and large ones lose nothing.
   let pool: WorkerPool | undefined;
+  let closing = false;
   const startPool = () => {
     pool = new WorkerPool({
       size: workers,
@@ -156,7 +157,9 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
       },
     });
     pool.ready.catch((error: unknown) => {
-      // Robustness: without workers the run still completes on this thread; the report says why.
+      // Robustness: without workers the run still completes on this thread; the report says why
+      // (unless the run ended first and closed a pool still booting).
+      if (closing) return;
       report.stage('workers').reasons[`start_failed: ${(error as Error).message}`] = 1;
     });
   };
@@ -231,6 +234,7 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
       yield* drain(head.result ?? (await head.promise!));
     }
   } finally {
+    closing = true;
     await pool?.close();
   }
 }
