@@ -69,7 +69,14 @@ export function gopherRepetitionStage(options: GopherRepetitionOptions = {}): Cl
       for (let t = 0; t < topNs.length; t++) {
         const n = topNs[t]!;
         const useFlags = flagsN <= n ? flags : undefined;
-        const pass = countPass(prefix, words, n, useFlags, useFlags ? flagged : undefined);
+        const pass = countPass(
+          prefix,
+          words,
+          n,
+          useFlags,
+          useFlags ? flagged : undefined,
+          flagsBufferBesides(flags, words),
+        );
         if (n > flagsN) {
           flags = pass.flags;
           flagged = pass.flagged;
@@ -89,6 +96,7 @@ export function gopherRepetitionStage(options: GopherRepetitionOptions = {}): Cl
           minDupN,
           useFlags,
           useFlags ? flagged : undefined,
+          flagsBufferBesides(flags, words),
         );
         // A repeated n-gram (n ≥ minDupN) starts where a repeated minDupN-gram does, so the
         // words those windows cover bound its duplicated characters from above; when the
@@ -207,6 +215,21 @@ function preparePrefix(hashes: Uint32Array, maxN: number): PrefixHashes {
   return p;
 }
 
+// Two flag buffers per thread, grown as needed: a pass writes its flags into the one that does
+// not hold its candidates (a fresh array per pass would be an off-heap allocation each time).
+let flagBuffers = [new Uint8Array(0), new Uint8Array(0)] as const;
+
+/** A flag buffer for at least `words` positions that is not the one behind `inUse`. */
+function flagsBufferBesides(inUse: Uint8Array | undefined, words: number): Uint8Array {
+  if (flagBuffers[0].length < words) {
+    const size = Math.max(words, 2 * flagBuffers[0].length, 4096);
+    flagBuffers = [new Uint8Array(size), new Uint8Array(size)];
+  }
+  return inUse !== undefined && inUse.buffer === flagBuffers[0].buffer
+    ? flagBuffers[1]
+    : flagBuffers[0];
+}
+
 // Saturating per-bucket counts (0, 1, 2 = "two or more") of the n-grams' hashes. An n-gram
 // alone in its bucket occurs once, so the exact table only sees the positions in shared
 // buckets: the repeats plus a few collisions. 64 K buckets (one byte each) stay in cache.
@@ -225,11 +248,13 @@ function countPass(
   prefix: PrefixHashes,
   words: number,
   n: number,
-  candidates?: Uint8Array,
-  visits?: number,
+  candidates: Uint8Array | undefined,
+  visits: number | undefined,
+  buffer: Uint8Array,
 ): { count: number; bestStart: number; bestCount: number; flags: Uint8Array; flagged: number } {
   const count = Math.max(0, words - n + 1);
-  const flags = new Uint8Array(count);
+  buffer.fill(0, 0, count);
+  const flags = buffer.subarray(0, count);
   const visited = candidates ? (visits ?? count) : count;
   // About eight buckets per visited position, so few unique n-grams share a bucket.
   let bits = 10;

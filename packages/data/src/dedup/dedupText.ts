@@ -22,9 +22,14 @@ export function dedupWords(text: string): string[] {
   return parts;
 }
 
+// Output buffer reused between calls (half a word per character at most): a fresh zeroed
+// array per document would cost two bytes per character of allocation and GC work.
+let scratch = new Uint32Array(0);
+
 /**
  * Hashes of {@link dedupWords}(text), each equal to `hashString(word)`. ASCII text (the common
- * case) is scanned once by char code without building any substring.
+ * case) is scanned once by char code without building any substring. The result is a view of a
+ * buffer reused by the next call on this thread: read it before hashing another text.
  */
 export function dedupWordHashes(text: string): Uint32Array {
   // Per-character folding equals whole-string folding except for context-sensitive lowercasing
@@ -32,7 +37,9 @@ export function dedupWordHashes(text: string): Uint32Array {
   if (NON_ASCII.test(text) && (text.includes('\u03a3') || /[\ud800-\udfff]/.test(text))) {
     return Uint32Array.from(dedupWords(text), (w) => hashString(w));
   }
-  const out = new Uint32Array((text.length >> 1) + 1);
+  const most = (text.length >> 1) + 1;
+  if (scratch.length < most) scratch = new Uint32Array(Math.max(most, 2 * scratch.length, 4096));
+  const out = scratch;
   const codes = latin1Table ? latin1Codes(text) : undefined;
   if (codes) return out.subarray(0, hashLatin1(codes, text.length, out));
   let n = 0;
