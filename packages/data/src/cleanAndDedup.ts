@@ -191,6 +191,10 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
   // Work sharing: a batch goes to a worker with room in its queue, else it runs here, so this
   // thread never idles while the workers boot or are busy, and small runs never need them.
   const submit = async (docs: Document[]) => {
+    // While a worker boots, load the language model here first (needed anyway): the worker is
+    // often ready by then and takes this batch, and this thread does not warm up the early
+    // stages' code for nothing.
+    if (pool && !pool.isReady && !cleaner) await textCleaner();
     if (!pool?.hasCapacity(2)) {
       await textCleaner();
       inFlight.push({ result: runInline(docs) });
