@@ -63,6 +63,9 @@ async function bundleSourceWorker(here: string): Promise<string> {
     platform: 'node',
     format: 'cjs',
     target: 'node20',
+    // Workspace packages resolve to their TypeScript sources (no prior build needed) and are
+    // bundled in; everything that resolves to JavaScript stays external.
+    conditions: ['source'],
     logLevel: 'silent',
     plugins: [
       {
@@ -89,7 +92,7 @@ async function bundleSourceWorker(here: string): Promise<string> {
               resolveDir: args.resolveDir,
               pluginData: { inner: true },
             });
-            if (resolved.errors.length > 0) return undefined;
+            if (resolved.errors.length > 0 || /\.[cm]?tsx?$/.test(resolved.path)) return undefined;
             // import() needs a URL; require() a path.
             const path =
               args.kind === 'dynamic-import' ? pathToFileURL(resolved.path).href : resolved.path;
