@@ -48,7 +48,10 @@ export function dedupWordHashes(text: string): Uint32Array {
   let state = 0;
   let folded: number[] | undefined;
   let k = 0;
-  for (let i = 0; i < text.length; ) {
+  const length = text.length;
+  // One step past the end reads as a space, so the last word ends inside the loop (code after
+  // a long loop runs without type feedback, and V8 deoptimised this function there).
+  for (let i = 0; i <= length; ) {
     // Next character code: ASCII directly, others through their (cached) folded form.
     let c: number;
     if (folded !== undefined) {
@@ -58,7 +61,7 @@ export function dedupWordHashes(text: string): Uint32Array {
         i++;
       }
     } else {
-      c = text.charCodeAt(i);
+      c = i < length ? text.charCodeAt(i) : 32;
       if (c >= 128) {
         folded = foldChar(c);
         k = 0;
@@ -83,7 +86,6 @@ export function dedupWordHashes(text: string): Uint32Array {
       state = 0;
     }
   }
-  if (state !== 0) out[n++] = fmix32(h);
   return out.subarray(0, n);
 }
 
