@@ -51,7 +51,7 @@ export interface CleanAndDedupOptions {
 /**
  * The default data chain: clean → dedup → (token length). Text stages run in worker threads
  * and on this thread, which takes a whole batch itself whenever the workers are booting or
- * have two queued, and finishes the workers' batches (language ID onwards, dedup hashes); the
+ * have two queued, and finishes the workers' batches (language ID onwards); the
  * dedup index and token-length control run here, in input order, so the output is the same
  * whatever the worker count. At most `2 × workers + 6` batches are in flight, which bounds
  * memory.
