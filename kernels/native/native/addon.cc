@@ -184,6 +184,127 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Pre-packed B: an ArrayBuffer with a 64-byte header (magic, kernel set, k, n), then the
+// packed panels at the first 64-byte boundary after it (V8 never moves a backing store).
+constexpr std::int32_t kPackedMagic = 0x44504b42;
+constexpr std::size_t kPackedHeader = 64;
+
+std::int32_t isa_id() {
+  const std::string isa(deepline::active_isa());
+  return isa == "avx512" ? 2 : isa == "avx2" ? 1 : 0;
+}
+
+float* packed_data(std::uint8_t* base) {
+  const std::uintptr_t p = reinterpret_cast<std::uintptr_t>(base + kPackedHeader);
+  return reinterpret_cast<float*>((p + 63) / 64 * 64);
+}
+
+// packB(b, params: Float64Array [bOffset bytes, k, n, rsb, csb]) -> ArrayBuffer
+napi_value PackB(napi_env env, napi_callback_info info) {
+  std::size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < 2) {
+    throw_error(env, "packB(b, params) needs 2 arguments");
+    return nullptr;
+  }
+  std::uint8_t* b = nullptr;
+  std::size_t b_bytes = 0;
+  if (!buffer_of(env, argv[0], "b", &b, &b_bytes)) return nullptr;
+  double* params = nullptr;
+  std::size_t count = 0;
+  if (!typed_array_of(env, argv[1], napi_float64_array, "params (Float64Array)", &params, &count)) return nullptr;
+  if (count < 5) {
+    throw_error(env, "packB params must hold 5 numbers");
+    return nullptr;
+  }
+  for (int i = 0; i < 5; ++i) {
+    if (!whole(params[i]) || params[i] < 0 || (i >= 1 && i <= 2 && params[i] < 1) || params[i] > 2147483647.0) {
+      throw_error(env, "packB params[" + std::to_string(i) + "] must be a non-negative integer (k, n >= 1)");
+      return nullptr;
+    }
+  }
+  if (static_cast<std::uint64_t>(params[0]) % 4 != 0) {
+    throw_error(env, "operand byte offsets must be multiples of 4");
+    return nullptr;
+  }
+  const double k = params[1], n = params[2];
+  if (!check_operand(env, "B", params[0] / 4, k, n, params[3], params[4], b_bytes)) return nullptr;
+  const auto floats = static_cast<std::size_t>(deepline::packed_b_size(static_cast<std::ptrdiff_t>(k), static_cast<std::ptrdiff_t>(n)));
+  void* data = nullptr;
+  napi_value out;
+  if (napi_create_arraybuffer(env, kPackedHeader + 64 + (floats + 64) * sizeof(float), &data, &out) != napi_ok) {
+    throw_error(env, "packB: cannot allocate the packed buffer");
+    return nullptr;
+  }
+  auto* base = static_cast<std::uint8_t*>(data);
+  const std::int32_t header[4] = {kPackedMagic, isa_id(), static_cast<std::int32_t>(k), static_cast<std::int32_t>(n)};
+  std::memcpy(base, header, sizeof(header));
+  deepline::pack_b(reinterpret_cast<const float*>(b) + static_cast<std::ptrdiff_t>(params[0] / 4), static_cast<std::ptrdiff_t>(params[3]),
+                   static_cast<std::ptrdiff_t>(params[4]), static_cast<std::ptrdiff_t>(k), static_cast<std::ptrdiff_t>(n), packed_data(base));
+  return out;
+}
+
+// gemmPacked(heap, packed: ArrayBuffer, params: Float64Array [aOffset, cOffset bytes, m, rsa, csa, ldc])
+napi_value GemmPacked(napi_env env, napi_callback_info info) {
+  const deepline::DenormalsAreZero ftz;
+  std::size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < 3) {
+    throw_error(env, "gemmPacked(heap, packed, params) needs 3 arguments");
+    return nullptr;
+  }
+  std::uint8_t *heap = nullptr, *packed = nullptr;
+  std::size_t heap_bytes = 0, packed_bytes = 0;
+  if (!buffer_of(env, argv[0], "heap", &heap, &heap_bytes) || !buffer_of(env, argv[1], "packed", &packed, &packed_bytes)) return nullptr;
+  double* params = nullptr;
+  std::size_t count = 0;
+  if (!typed_array_of(env, argv[2], napi_float64_array, "params (Float64Array)", &params, &count)) return nullptr;
+  if (count < 6) {
+    throw_error(env, "gemmPacked params must hold 6 numbers");
+    return nullptr;
+  }
+  for (int i = 0; i < 6; ++i) {
+    if (!whole(params[i]) || params[i] < 0) {
+      throw_error(env, "gemmPacked params[" + std::to_string(i) + "] must be a non-negative integer");
+      return nullptr;
+    }
+  }
+  std::int32_t header[4] = {0, 0, 0, 0};
+  if (packed_bytes >= kPackedHeader) std::memcpy(header, packed, sizeof(header));
+  if (header[0] != kPackedMagic) {
+    throw_error(env, "packed is not a buffer from packB");
+    return nullptr;
+  }
+  if (header[1] != isa_id()) {
+    throw_error(env, "packed was packed for another kernel set; pack it again");
+    return nullptr;
+  }
+  const double k = header[2], n = header[3], m = params[2];
+  const auto floats = static_cast<std::size_t>(deepline::packed_b_size(header[2], header[3]));
+  if (packed_bytes < kPackedHeader + 64 + (floats + 64) * sizeof(float)) {
+    throw_error(env, "packed buffer is too small for its shape");
+    return nullptr;
+  }
+  if (static_cast<std::uint64_t>(params[0]) % 4 != 0 || static_cast<std::uint64_t>(params[1]) % 4 != 0) {
+    throw_error(env, "operand byte offsets must be multiples of 4");
+    return nullptr;
+  }
+  if (!check_operand(env, "A", params[0] / 4, m, k, params[3], params[4], heap_bytes)) return nullptr;
+  if (!check_operand(env, "C", params[1] / 4, m, n, params[5], 1, heap_bytes)) return nullptr;
+  if (params[5] < n && m > 1) {
+    throw_error(env, "ldc must be >= n");
+    return nullptr;
+  }
+  const GemmProblem p{reinterpret_cast<const float*>(heap) + static_cast<std::ptrdiff_t>(params[0] / 4), static_cast<std::ptrdiff_t>(params[3]),
+                      static_cast<std::ptrdiff_t>(params[4]), nullptr, 0, 0,
+                      reinterpret_cast<float*>(heap) + static_cast<std::ptrdiff_t>(params[1] / 4), static_cast<std::ptrdiff_t>(params[5]),
+                      static_cast<std::ptrdiff_t>(m), static_cast<std::ptrdiff_t>(n), static_cast<std::ptrdiff_t>(k)};
+  if (const char* err = deepline::run_gemm_packed(p, packed_data(packed))) throw_error(env, err);
+  return nullptr;
+}
+
 // Reads (heap, params: Float64Array) and checks that params holds `count` numbers.
 bool heap_and_params(napi_env env, napi_callback_info info, std::size_t count, std::uint8_t** heap, std::size_t* bytes, double** params) {
   std::size_t argc = 2;
@@ -428,6 +549,8 @@ napi_value SupportedIsas(napi_env env, napi_callback_info) {
 NAPI_MODULE_INIT() {
   const napi_property_descriptor props[] = {
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"packB", nullptr, PackB, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"gemmPacked", nullptr, GemmPacked, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setSpinMicroseconds", nullptr, SetSpin, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -241,6 +241,61 @@ const char* run_gemm(const BatchedGemm& batch) {
   return plan.error.load();
 }
 
+std::ptrdiff_t packed_b_size(std::ptrdiff_t k, std::ptrdiff_t n) { return kernels()->packed_b_size(k, n); }
+
+void pack_b(const float* b, std::ptrdiff_t rsb, std::ptrdiff_t csb, std::ptrdiff_t k, std::ptrdiff_t n, float* dst) {
+  kernels()->pack_b(b, rsb, csb, k, n, dst);
+}
+
+namespace {
+
+struct PackedPlan {
+  GemmProblem p;
+  const float* bpacked;
+  const KernelInfo* kin;
+  Index piece;
+  std::atomic<const char*> error{nullptr};
+};
+
+void run_packed_task(void* context, long task) {
+  PackedPlan& plan = *static_cast<PackedPlan*>(context);
+  GemmProblem p = plan.p;
+  const Index start = task * plan.piece;
+  if (start >= p.m) return;
+  p.a += start * p.rsa;
+  p.c += start * p.ldc;
+  p.m = min_index(plan.piece, p.m - start);
+  float* ap = t_apack.ensure(static_cast<std::size_t>(round_up(min_index(plan.kin->mc, p.m), plan.kin->mr) * min_index(plan.kin->kc, p.k) + 64));
+  if (!ap) {
+    plan.error.store("native GEMM: cannot allocate packing buffers");
+    return;
+  }
+  plan.kin->gemm_packed(p, ap, plan.bpacked);
+}
+
+}  // namespace
+
+const char* run_gemm_packed(const GemmProblem& p, const float* bpacked) {
+  if (p.m <= 0 || p.n <= 0) return nullptr;
+  if (p.k <= 0) {
+    for (Index i = 0; i < p.m; ++i) std::memset(p.c + i * p.ldc, 0, sizeof(float) * static_cast<std::size_t>(p.n));
+    return nullptr;
+  }
+  PackedPlan plan;
+  plan.p = p;
+  plan.bpacked = bpacked;
+  plan.kin = kernels();
+  const double flops = 2.0 * static_cast<double>(p.m) * static_cast<double>(p.n) * static_cast<double>(p.k);
+  const Index tiles = (p.m + plan.kin->mr - 1) / plan.kin->mr;
+  const long threads = g_pool.size();
+  long parts = 1;
+  if (threads > 1 && flops >= g_parallel_min_flops) parts = static_cast<long>(min_index(tiles, threads));
+  plan.piece = (tiles + parts - 1) / parts * plan.kin->mr;
+  parts = static_cast<long>((p.m + plan.piece - 1) / plan.piece);
+  run_tasks(parts, parts > 1, run_packed_task, &plan);
+  return plan.error.load();
+}
+
 const KernelInfo& active_kernels() { return *kernels(); }
 
 const char* gemm_single(const GemmProblem& problem) { return gemm_one(*kernels(), problem); }

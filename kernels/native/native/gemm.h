@@ -36,6 +36,15 @@ struct BatchedGemm {
 // Runs the batch; returns null, or a message when scratch memory cannot be allocated.
 const char* run_gemm(const BatchedGemm& batch);
 
+// Floats a B of k x n takes once packed for the active kernel set (without slack).
+std::ptrdiff_t packed_b_size(std::ptrdiff_t k, std::ptrdiff_t n);
+// Packs B (k x n, strides rsb/csb) for the active kernel set; dst holds packed_b_size + 64
+// floats and is 64-byte aligned.
+void pack_b(const float* b, std::ptrdiff_t rsb, std::ptrdiff_t csb, std::ptrdiff_t k, std::ptrdiff_t n, float* dst);
+// C = A·B with B pre-packed by pack_b under the same kernel set (p.b is ignored); split over
+// the pool along M, so every piece reads the one packed copy.
+const char* run_gemm_packed(const GemmProblem& p, const float* bpacked);
+
 // Instruction set: "auto" (best the CPU supports), "avx512", "avx2" or "generic". Returns
 // false when the CPU (or this build) lacks it; the selection is unchanged then.
 bool select_isa(const char* name);

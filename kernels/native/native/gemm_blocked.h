@@ -98,8 +98,40 @@ inline void edge_kernel(int rows, bool half, Index kc, const float* a, const flo
 // Goto/BLIS loop nest: N blocks (nc) -> K blocks (kc, B packed once) -> M blocks (mc, A packed)
 // -> NR column strips -> MR row strips -> micro-kernel. The first K block writes C, later
 // ones accumulate, so C never needs zeroing.
+// Floats a pre-packed B (k x n) takes: its kc x nc blocks, each rounded up to whole NR
+// strips, in the order gemm_blocked visits them.
 template <class Traits>
-void gemm_blocked(const GemmProblem& pr, float* apack, float* bpack) {
+Index packed_b_size(Index k, Index n) {
+  Index total = 0;
+  for (Index jc = 0; jc < n; jc += Traits::NC) {
+    const Index nc = min_index(Traits::NC, n - jc);
+    total += (nc + Traits::NR - 1) / Traits::NR * Traits::NR * k;
+  }
+  return total;
+}
+
+// Packs all of B once into dst (packed_b_size floats plus 64 of slack for transpose spills):
+// exactly the panels gemm_blocked would pack, block after block.
+template <class Traits>
+void pack_b_blocked(const float* b, Index rsb, Index csb, Index k, Index n, float* dst) {
+  constexpr int NR = Traits::NR;
+  for (Index jc = 0; jc < n; jc += Traits::NC) {
+    const Index nc = min_index(Traits::NC, n - jc);
+    const Index strips = (nc + NR - 1) / NR * NR;
+    for (Index pc = 0; pc < k; pc += Traits::KC) {
+      const Index kc = min_index(Traits::KC, k - pc);
+      for (Index jr = 0; jr < nc; jr += NR) {
+        const int nr = static_cast<int>(min_index(NR, nc - jr));
+        pack_panel<Traits, NR>(b + pc * rsb + (jc + jr) * csb, csb, rsb, nr, kc, dst + jr * kc);
+      }
+      dst += strips * kc;
+    }
+  }
+}
+
+// `bpacked` (from pack_b_blocked, or null): B already packed, so its panels are read in place.
+template <class Traits>
+void gemm_blocked(const GemmProblem& pr, float* apack, float* bpack, const float* bpacked = nullptr) {
   constexpr int MR = Traits::MR;
   constexpr int NR = Traits::NR;
   constexpr Index MC = Traits::MC;
@@ -112,9 +144,15 @@ void gemm_blocked(const GemmProblem& pr, float* apack, float* bpack) {
     for (Index pc = 0; pc < pr.k; pc += KC) {
       const Index kc = min_index(KC, pr.k - pc);
       const bool accumulate = pc > 0;
-      for (Index jr = 0; jr < nc; jr += NR) {
-        const int nr = static_cast<int>(min_index(NR, nc - jr));
-        pack_panel<Traits, NR>(pr.b + pc * pr.rsb + (jc + jr) * pr.csb, pr.csb, pr.rsb, nr, kc, bpack + jr * kc);
+      const float* bblock = bpack;
+      if (bpacked) {
+        bblock = bpacked;
+        bpacked += (nc + NR - 1) / NR * NR * kc;
+      } else {
+        for (Index jr = 0; jr < nc; jr += NR) {
+          const int nr = static_cast<int>(min_index(NR, nc - jr));
+          pack_panel<Traits, NR>(pr.b + pc * pr.rsb + (jc + jr) * pr.csb, pr.csb, pr.rsb, nr, kc, bpack + jr * kc);
+        }
       }
       for (Index ic = 0; ic < pr.m; ic += MC) {
         const Index mc = min_index(MC, pr.m - ic);
@@ -124,7 +162,7 @@ void gemm_blocked(const GemmProblem& pr, float* apack, float* bpack) {
         }
         for (Index jr = 0; jr < nc; jr += NR) {
           const int nr = static_cast<int>(min_index(NR, nc - jr));
-          const float* bstrip = bpack + jr * kc;
+          const float* bstrip = bblock + jr * kc;
           for (Index ir = 0; ir < mc; ir += MR) {
             const int mr = static_cast<int>(min_index(MR, mc - ir));
             const float* astrip = apack + ir * kc;

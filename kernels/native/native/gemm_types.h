@@ -64,6 +64,11 @@ struct KernelInfo {
   void (*rms_norm)(const float* x, const float* w, float* y, float* rstd, long rows, long dim, float eps);
   // Its gradient for rows: dx = dy*w*rstd - x*c with c = rstd^3 * dot(dy*w, x) / dim; dw (+)= dy*x*rstd.
   void (*rms_norm_backward)(const float* x, const float* w, const float* rstd, const float* dy, float* dx, float* dw, long rows, long dim);
+  // Pre-packed B (a constant weight packed once): its size in floats, the packing, and the
+  // blocked GEMM reading it (pr.b is ignored). The layout is this kernel set's own.
+  std::ptrdiff_t (*packed_b_size)(std::ptrdiff_t k, std::ptrdiff_t n);
+  void (*pack_b)(const float* b, std::ptrdiff_t rsb, std::ptrdiff_t csb, std::ptrdiff_t k, std::ptrdiff_t n, float* dst);
+  void (*gemm_packed)(const GemmProblem& problem, float* apack, const float* bpacked);
 };
 
 // Portable versions of the element-wise kernels (shared by the generic set).

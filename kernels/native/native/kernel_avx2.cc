@@ -157,6 +157,14 @@ void gemm_avx2(const GemmProblem& problem, float* apack, float* bpack) {
   gemm_blocked<Avx2Traits>(problem, apack, bpack);
 }
 
+std::ptrdiff_t packed_b_size_Avx2Traits(std::ptrdiff_t k, std::ptrdiff_t n) { return packed_b_size<Avx2Traits>(k, n); }
+void pack_b_Avx2Traits(const float* b, std::ptrdiff_t rsb, std::ptrdiff_t csb, std::ptrdiff_t k, std::ptrdiff_t n, float* dst) {
+  pack_b_blocked<Avx2Traits>(b, rsb, csb, k, n, dst);
+}
+void gemm_packed_Avx2Traits(const GemmProblem& problem, float* apack, const float* bpacked) {
+  gemm_blocked<Avx2Traits>(problem, apack, nullptr, bpacked);
+}
+
 }  // namespace
 
 bool gemv_avx2(const GemvProblem& g) {
@@ -175,7 +183,8 @@ bool gemv_avx2(const GemvProblem& g) {
 const KernelInfo* avx2_kernels() {
   static const KernelInfo info = {"avx2", Avx2Traits::MR, Avx2Traits::NR, Avx2Traits::MC, Avx2Traits::KC, Avx2Traits::NC, gemm_avx2, gemv_avx2,
                                   softmax_rows_avx2, softmax_backward_avx2, silu_mul_avx2, silu_mul_backward_avx2,
-                                  adam_avx2, rms_norm_avx2, rms_norm_backward_avx2};
+                                  adam_avx2, rms_norm_avx2, rms_norm_backward_avx2,
+                                  packed_b_size_Avx2Traits, pack_b_Avx2Traits, gemm_packed_Avx2Traits};
   return &info;
 }
 

@@ -70,13 +70,22 @@ struct Avx512Traits {
 
 void gemm_avx512(const GemmProblem& problem, float* apack, float* bpack) { gemm_blocked<Avx512Traits>(problem, apack, bpack); }
 
+std::ptrdiff_t packed_b_size_Avx512Traits(std::ptrdiff_t k, std::ptrdiff_t n) { return packed_b_size<Avx512Traits>(k, n); }
+void pack_b_Avx512Traits(const float* b, std::ptrdiff_t rsb, std::ptrdiff_t csb, std::ptrdiff_t k, std::ptrdiff_t n, float* dst) {
+  pack_b_blocked<Avx512Traits>(b, rsb, csb, k, n, dst);
+}
+void gemm_packed_Avx512Traits(const GemmProblem& problem, float* apack, const float* bpacked) {
+  gemm_blocked<Avx512Traits>(problem, apack, nullptr, bpacked);
+}
+
 }  // namespace
 
 const KernelInfo* avx512_kernels() {
   static const KernelInfo info = {"avx512",         Avx512Traits::MR, Avx512Traits::NR, Avx512Traits::MC, Avx512Traits::KC,
                                   Avx512Traits::NC, gemm_avx512,      gemv_avx2,
                                   softmax_rows_avx2, softmax_backward_avx2, silu_mul_avx2, silu_mul_backward_avx2,
-                                  adam_avx2, rms_norm_avx2, rms_norm_backward_avx2};
+                                  adam_avx2, rms_norm_avx2, rms_norm_backward_avx2,
+                                  packed_b_size_Avx512Traits, pack_b_Avx512Traits, gemm_packed_Avx512Traits};
   return &info;
 }
 

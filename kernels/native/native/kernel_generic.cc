@@ -71,13 +71,22 @@ bool gemv_generic(const GemvProblem& g) {
   return true;
 }
 
+std::ptrdiff_t packed_b_size_GenericTraits(std::ptrdiff_t k, std::ptrdiff_t n) { return packed_b_size<GenericTraits>(k, n); }
+void pack_b_GenericTraits(const float* b, std::ptrdiff_t rsb, std::ptrdiff_t csb, std::ptrdiff_t k, std::ptrdiff_t n, float* dst) {
+  pack_b_blocked<GenericTraits>(b, rsb, csb, k, n, dst);
+}
+void gemm_packed_GenericTraits(const GemmProblem& problem, float* apack, const float* bpacked) {
+  gemm_blocked<GenericTraits>(problem, apack, nullptr, bpacked);
+}
+
 }  // namespace
 
 const KernelInfo* generic_kernels() {
   static const KernelInfo info = {"generic",         GenericTraits::MR, GenericTraits::NR, GenericTraits::MC, GenericTraits::KC,
                                   GenericTraits::NC, gemm_generic,      gemv_generic,
                                   softmax_rows_generic, softmax_backward_generic, silu_mul_generic, silu_mul_backward_generic,
-                                  adam_generic, rms_norm_generic, rms_norm_backward_generic};
+                                  adam_generic, rms_norm_generic, rms_norm_backward_generic,
+                                  packed_b_size_GenericTraits, pack_b_GenericTraits, gemm_packed_GenericTraits};
   return &info;
 }
 

@@ -16,6 +16,16 @@ export interface NativeAddon {
     params: Float64Array,
     offsets?: Int32Array,
   ): void;
+  /**
+   * Packs B once for the active kernel set. `params` (Float64Array of 5): B's byte offset,
+   * k, n, element strides rsb, csb. Returns the packed copy (its layout is the kernel set's).
+   */
+  packB(b: ArrayBufferLike | ArrayBufferView, params: Float64Array): ArrayBuffer;
+  /**
+   * C = A·B with B from packB (same kernel set). `params` (Float64Array of 6): byte offsets of
+   * A and C in `heap`; m; A's element strides rsa, csa; ldc.
+   */
+  gemmPacked(heap: ArrayBufferLike | ArrayBufferView, packed: ArrayBuffer, params: Float64Array): void;
   setThreads(threads: number): void;
   threads(): number;
   setSpinMicroseconds(us: number): void;

@@ -13,3 +13,4 @@ export {
 export { nativeGemm, type NativeGemmOptions } from './nativeGemm.js';
 export { matMulGeometry, type MatMulGeometry } from './matMulGeometry.js';
 export { NativeKernelsError, type NativeKernelsErrorContext } from './errors.js';
+export { CONSTANT_MATMUL_KERNEL, nativeConstantPacks } from './nativeConstantMatMul.js';

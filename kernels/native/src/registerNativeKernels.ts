@@ -4,6 +4,7 @@ import { registerWasmKernels } from '@deepline/kernels-wasm';
 import { loadAddon } from './addon.js';
 import { NativeKernelsError } from './errors.js';
 import { nativeBatchMatMulKernel } from './nativeBatchMatMul.js';
+import { CONSTANT_MATMUL_KERNEL, nativeConstantMatMulKernel } from './nativeConstantMatMul.js';
 import { nativeFusedKernels } from './nativeFusedKernels.js';
 
 /** Name of the pack in core's kernel registry. */
@@ -121,11 +122,13 @@ export function nativeKernelPack(options: { fusedOps?: boolean } = {}): KernelPa
     }
     return func;
   };
+  const batchMatMul = nativeBatchMatMulKernel(addon, (args) => fallback('BatchMatMul')(args));
   const kernels: tf.KernelConfig[] = [
+    { kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: batchMatMul },
     {
-      kernelName: 'BatchMatMul',
+      kernelName: CONSTANT_MATMUL_KERNEL,
       backendName: 'wasm',
-      kernelFunc: nativeBatchMatMulKernel(addon, (args) => fallback('BatchMatMul')(args)),
+      kernelFunc: nativeConstantMatMulKernel(addon, batchMatMul),
     },
     ...(options.fusedOps === false ? [] : nativeFusedKernels(addon, fallback)),
   ];
