@@ -58,6 +58,34 @@ describe('DeepseekLanguageModel', () => {
     c.dispose();
   });
 
+  it('batched float linears go through the constant-weight matmul kernel when one is registered, with the same logits', async () => {
+    // Stand-in for @deepline/kernels-native's kernel (it packs B once on wasm): here the cpu
+    // BatchMatMul, so the logits must match the tf.matMul path bit for bit.
+    const batchMatMul = tf.getKernel('BatchMatMul', 'cpu')!.kernelFunc;
+    let calls = 0;
+    const run = async () => {
+      const seq = lm.createSequence();
+      const [logits] = (await lm.prefill([{ sequence: seq, tokens: [5, 6, 7, 8, 9] }])) as Float32Array[];
+      seq.dispose();
+      return Array.from(logits!);
+    };
+    const plain = await run();
+    tf.registerKernel({
+      kernelName: 'DeeplineConstantMatMul',
+      backendName: 'cpu',
+      kernelFunc: (args) => {
+        calls++;
+        return batchMatMul({ ...args, attrs: { transposeA: false, transposeB: false } });
+      },
+    });
+    try {
+      expect(await run()).toEqual(plain);
+      expect(calls).toBeGreaterThan(0);
+    } finally {
+      tf.unregisterKernel('DeeplineConstantMatMul', 'cpu');
+    }
+  });
+
   it('greedy rows get the argmax id of the logits instead of the logits', async () => {
     const a = lm.createSequence();
     const b = lm.createSequence();

@@ -77,9 +77,13 @@ class BatchedDenseLinear implements Linear {
 
   apply(x: tf.Tensor): tf.Tensor {
     const rows = x.size / this.inFeatures;
-    if (rows <= BATCHED_ROWS) return this.base.apply(x);
+    const packed = rows >= PACKED_ROWS && tf.getKernel(CONSTANT_MATMUL_KERNEL, tf.getBackend()) !== undefined;
+    if (!packed && rows <= BATCHED_ROWS) return this.base.apply(x);
     return tf.tidy(() => {
-      const y = tf.matMul(tf.reshape(x, [rows, this.inFeatures]) as tf.Tensor2D, this.weightT);
+      const x2 = tf.reshape(x, [rows, this.inFeatures]) as tf.Tensor2D;
+      const y = packed
+        ? (tf.engine().runKernel(CONSTANT_MATMUL_KERNEL, { a: x2, b: this.weightT }, {}) as tf.Tensor2D)
+        : tf.matMul(x2, this.weightT);
       return tf.reshape(y, [...x.shape.slice(0, -1), this.outFeatures]);
     });
   }
@@ -99,6 +103,16 @@ class BatchedDenseLinear implements Linear {
 
 /** Above this many rows a linear uses its `[in, out]` copy. */
 const BATCHED_ROWS = 4;
+
+/**
+ * Kernel of @deepline/kernels-native (registered with its pack on tfjs-wasm): `a·b` with `b`
+ * a constant weight that the GEMM packs once and keeps, instead of on every call. Looked up
+ * by name, so serving works (via `tf.matMul`) where the native kernels are not registered.
+ */
+const CONSTANT_MATMUL_KERNEL = 'DeeplineConstantMatMul';
+
+/** From this many rows a linear uses the packed weight when that kernel is registered. */
+const PACKED_ROWS = 2;
 
 /** One sequence's KV cache on the host: per layer, the MLA latent and the roped key. */
 class HostKvSequence implements ModelSequence {
