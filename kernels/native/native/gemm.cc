@@ -286,11 +286,11 @@ const char* run_gemm_packed(const GemmProblem& p, const float* bpacked) {
   plan.bpacked = bpacked;
   plan.kin = kernels();
   const double flops = 2.0 * static_cast<double>(p.m) * static_cast<double>(p.n) * static_cast<double>(p.k);
-  const Index tiles = (p.m + plan.kin->mr - 1) / plan.kin->mr;
   const long threads = g_pool.size();
   long parts = 1;
-  if (threads > 1 && flops >= g_parallel_min_flops) parts = static_cast<long>(min_index(tiles, threads));
-  plan.piece = (tiles + parts - 1) / parts * plan.kin->mr;
+  if (threads > 1 && flops >= g_parallel_min_flops) parts = static_cast<long>(min_index((p.m + 1) / 2, threads));
+  // Even row counts, not whole register tiles: at 32 rows and MR = 14, tiles would split 28/4.
+  plan.piece = (p.m + parts - 1) / parts;
   parts = static_cast<long>((p.m + plan.piece - 1) / plan.piece);
   run_tasks(parts, parts > 1, run_packed_task, &plan);
   return plan.error.load();
