@@ -1,6 +1,6 @@
 import { SeededRandom, initBackend, originalKernel, tf } from '@deepline/core';
 import { registerWasmKernels } from '@deepline/kernels-wasm';
-import { seededFloats } from '@deepline/test-helpers';
+import { seededFloats, toleranceRatio } from '@deepline/test-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAddon } from './addon.js';
 import { nativeBatchMatMulCalls } from './nativeBatchMatMul.js';
@@ -60,16 +60,6 @@ async function run(
   }
 }
 
-function worstRatio(a: Float32Array, b: Float32Array, atol = 1e-4, rtol = 1e-3): number {
-  expect(a.length).toBe(b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    const ratio = Math.abs(a[i]! - b[i]!) / (atol + rtol * Math.abs(b[i]!));
-    worst = Number.isNaN(ratio) ? Number.POSITIVE_INFINITY : Math.max(worst, ratio);
-  }
-  return worst;
-}
-
 async function expectConforms(
   shapes: number[][],
   fn: (xs: tf.Tensor[]) => tf.Tensor,
@@ -79,10 +69,12 @@ async function expectConforms(
   const before = nativeBatchMatMulCalls();
   const ours = await run('wasm', shapes, fn, grad);
   expect(nativeBatchMatMulCalls(), 'the native kernel ran').toBeGreaterThan(before);
-  expect(worstRatio(ours.value, reference.value)).toBeLessThanOrEqual(1);
+  expect(toleranceRatio(ours.value, reference.value, 1e-4, 1e-3)).toBeLessThanOrEqual(1);
   expect(ours.grads.length).toBe(reference.grads.length);
   for (const [i, g] of ours.grads.entries())
-    expect(worstRatio(g, reference.grads[i]!), `gradient ${i}`).toBeLessThanOrEqual(1);
+    expect(toleranceRatio(g, reference.grads[i]!, 1e-4, 1e-3), `gradient ${i}`).toBeLessThanOrEqual(
+      1,
+    );
 }
 
 /** [a shape, b shape, transposeA, transposeB, gradients?] */

@@ -12,7 +12,7 @@ import {
   siluMul,
   siluMulReference,
 } from '@deepline/kernels-wasm';
-import { seededFloats } from '@deepline/test-helpers';
+import { seededFloats, toleranceRatio } from '@deepline/test-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAddon } from './addon.js';
 import {
@@ -60,16 +60,6 @@ async function run(
   }
 }
 
-function worstRatio(a: Float32Array, b: Float32Array, atol = 1e-4, rtol = 2e-3): number {
-  expect(a.length).toBe(b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    const ratio = Math.abs(a[i]! - b[i]!) / (atol + rtol * Math.abs(b[i]!));
-    worst = Number.isNaN(ratio) ? Number.POSITIVE_INFINITY : Math.max(worst, ratio);
-  }
-  return worst;
-}
-
 /** Runs `ours` on wasm (native kernels) and `reference` on cpu; compares value and every gradient. */
 async function expectConforms(
   shapes: number[][],
@@ -83,7 +73,7 @@ async function expectConforms(
     const got = await run('wasm', shapes, ours);
     for (const [i, g] of got.entries())
       expect(
-        worstRatio(g, expected[i]!),
+        toleranceRatio(g, expected[i]!, 1e-4, 2e-3),
         i === 0 ? 'value' : `gradient ${i - 1}`,
       ).toBeLessThanOrEqual(1);
   });
@@ -228,7 +218,7 @@ describe.runIf(status.available)(
       expect(ours.kernels).toContain(FUSED_KERNEL_NAMES.adam);
       for (const [i, v] of ours.values.entries())
         expect(
-          worstRatio(v, reference.values[i]!, 1e-5, 1e-4),
+          toleranceRatio(v, reference.values[i]!, 1e-5, 1e-4),
           `variable ${i}`,
         ).toBeLessThanOrEqual(1);
     });

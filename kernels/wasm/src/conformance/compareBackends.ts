@@ -1,5 +1,7 @@
 import { initBackend, tf } from '@deepline/core';
 import { seededFloats } from '@deepline/test-helpers';
+
+export { toleranceRatio } from '@deepline/test-helpers';
 import { registerWasmKernels } from '../registerWasmKernels.js';
 
 /** One input of a conformance case: float data from a seed, or fixed data (ids, bytes). */
@@ -29,7 +31,11 @@ function makeInput(input: CaseInput): tf.Tensor {
  * Runs `fn` on `backend`: the forward value, and (for inputs flagged `grad`) gradients of
  * sum(y ⊙ r) for a fixed random cotangent r, so every output element's gradient matters.
  */
-export async function runCase(backend: 'cpu' | 'wasm', inputs: CaseInput[], fn: (xs: tf.Tensor[]) => tf.Tensor): Promise<CaseResult> {
+export async function runCase(
+  backend: 'cpu' | 'wasm',
+  inputs: CaseInput[],
+  fn: (xs: tf.Tensor[]) => tf.Tensor,
+): Promise<CaseResult> {
   await tf.setBackend(backend);
   const xs = inputs.map(makeInput);
   const gradIndex = inputs.flatMap((input, i) => (input.grad ? [i] : []));
@@ -54,17 +60,6 @@ export async function runCase(backend: 'cpu' | 'wasm', inputs: CaseInput[], fn: 
   } finally {
     tf.dispose(xs);
   }
-}
-
-/** Largest |a − b| / (atol + rtol·|b|) over the arrays (≤ 1 means within tolerance). */
-export function toleranceRatio(a: Float32Array, b: Float32Array, atol: number, rtol: number): number {
-  if (a.length !== b.length) return Number.POSITIVE_INFINITY;
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    const ratio = Math.abs(a[i]! - b[i]!) / (atol + rtol * Math.abs(b[i]!));
-    if (!(ratio <= worst)) worst = Number.isNaN(ratio) ? Number.POSITIVE_INFINITY : ratio;
-  }
-  return worst;
 }
 
 /** Activates wasm with deepline's kernels (so `tf.setBackend` can switch back and forth). */
