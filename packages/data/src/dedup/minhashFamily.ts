@@ -103,7 +103,8 @@ export function buildMinHasher(options: {
  * Minima of hash functions [from, k) over the shingle hashes `xs`, written to sig[from...]:
  * function-major, eight functions per pass, so each shingle hash is loaded once per eight
  * functions while the multipliers and running minima stay in registers (eight measured ~15 %
- * faster than four); then fours and ones for the remainder.
+ * faster than four), then one at a time for the remainder. The WASM-SIMD kernel is the usual
+ * path; this is its fallback.
  */
 function minimaJs(
   xs: Int32Array,
@@ -116,39 +117,6 @@ function minimaJs(
   const shingles = xs.length;
   let i = from;
   for (; i + 8 <= k; i += 8) minOfEight(xs, shingles, mulA, xorB, i, sig);
-  for (; i + 4 <= k; i += 4) {
-    const a0 = mulA[i]!;
-    const a1 = mulA[i + 1]!;
-    const a2 = mulA[i + 2]!;
-    const a3 = mulA[i + 3]!;
-    const b0 = xorB[i]!;
-    const b1 = xorB[i + 1]!;
-    const b2 = xorB[i + 2]!;
-    const b3 = xorB[i + 3]!;
-    let m0 = 0x7fffffff;
-    let m1 = 0x7fffffff;
-    let m2 = 0x7fffffff;
-    let m3 = 0x7fffffff;
-    for (let s = 0; s < shingles; s++) {
-      const x = xs[s]!;
-      let y0 = Math.imul(x ^ b0, a0);
-      let y1 = Math.imul(x ^ b1, a1);
-      let y2 = Math.imul(x ^ b2, a2);
-      let y3 = Math.imul(x ^ b3, a3);
-      y0 ^= y0 >>> 16;
-      y1 ^= y1 >>> 16;
-      y2 ^= y2 >>> 16;
-      y3 ^= y3 >>> 16;
-      if (y0 < m0) m0 = y0;
-      if (y1 < m1) m1 = y1;
-      if (y2 < m2) m2 = y2;
-      if (y3 < m3) m3 = y3;
-    }
-    sig[i] = m0;
-    sig[i + 1] = m1;
-    sig[i + 2] = m2;
-    sig[i + 3] = m3;
-  }
   for (; i < k; i++) {
     const a = mulA[i]!;
     const b = xorB[i]!;
