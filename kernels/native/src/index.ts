@@ -11,6 +11,6 @@ export {
   type RegisterNativeKernelsOptions,
 } from './registerNativeKernels.js';
 export { nativeGemm, type NativeGemmOptions } from './nativeGemm.js';
-export { matMulGeometry, type MatMulGeometry } from './matMulGeometry.js';
+export { matMulGeometry, type MatMulGeometry } from '@deepline/kernels-wasm';
 export { NativeKernelsError, type NativeKernelsErrorContext } from './errors.js';
 export { CONSTANT_MATMUL_KERNEL, nativeConstantPacks } from './nativeConstantMatMul.js';

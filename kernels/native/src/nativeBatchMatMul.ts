@@ -1,6 +1,6 @@
 import type { tf } from '@deepline/core';
 import type { NativeAddon } from './addon.js';
-import { matMulGeometry } from './matMulGeometry.js';
+import { matMulGeometry } from '@deepline/kernels-wasm';
 
 /** The parts of tfjs-backend-wasm's BackendWasm this kernel uses (tensors live in one heap). */
 export interface WasmHeapBackend {

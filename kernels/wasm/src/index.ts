@@ -14,7 +14,11 @@ export { applyRope, ropeReference, ropeTables, type RopeOptions } from './ops/ro
 export { attention, attentionReference, type AttentionOptions } from './ops/attention.js';
 export { FusedAdamOptimizer, type FusedAdamOptions } from './ops/fusedAdam.js';
 export { segmentSum, type SegmentSumOptions } from './ops/segmentSum.js';
-export { crossEntropy, crossEntropyReference, type CrossEntropyOptions } from './ops/crossEntropy.js';
+export {
+  crossEntropy,
+  crossEntropyReference,
+  type CrossEntropyOptions,
+} from './ops/crossEntropy.js';
 export {
   int8MatMul,
   int4MatMul,
@@ -25,5 +29,6 @@ export {
   type Int8MatMulOptions,
   type Int4MatMulOptions,
 } from './ops/quantMatMul.js';
+export { matMulGeometry, type MatMulGeometry } from './kernels/matMulGeometry.js';
 export { KERNEL as FUSED_KERNEL_NAMES } from './kernels/fusedKernels.js';
 export { QUANT_KERNEL as QUANT_KERNEL_NAMES } from './kernels/quantKernels.js';
