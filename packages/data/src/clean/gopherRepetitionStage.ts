@@ -66,7 +66,12 @@ export function gopherRepetitionStage(options: GopherRepetitionOptions = {}): Cl
       let flags: Uint8Array | undefined;
       let flagged = 0;
       let flagsN = 0;
-      for (let t = 0; t < topNs.length; t++) {
+      // Most prose passes every top-n-gram rule by a wide margin: a cheap upper bound from
+      // word and word-pair sketches then settles them all without counting any n-gram.
+      const bound = topNs.length > 0 ? topGramBound(hashes, lengths) : undefined;
+      const topSettled =
+        bound !== undefined && topNs.every((n, t) => bound.chars(n) / length <= topFractions[t]!);
+      for (let t = 0; t < (topSettled ? 0 : topNs.length); t++) {
         const n = topNs[t]!;
         const useFlags = flagsN <= n ? flags : undefined;
         const pass = countPass(
@@ -304,6 +309,61 @@ function countPass(
     bestStart = 0;
   }
   return { count, bestStart, bestCount, flags, flagged };
+}
+
+// Per bucket, interleaved so one probe touches one cache line: the character total of the words
+// hashed there, and the occurrence count and character total of the word pairs hashed there.
+let boundSketch = new Uint32Array(0);
+
+/**
+ * An upper bound on `count(g) × chars(g)` of the most frequent n-gram g, for any n, from one
+ * pass over the words. Equal words (pairs) share a bucket, so a bucket's totals bound each of
+ * its keys': U₁ = max count·length of a word, U₂ = the same for a word pair (with its space),
+ * C₂ = max count of a pair. Cut g into ⌊n/2⌋ pairs plus a word when n is odd: g occurs no more
+ * often than any of its pieces, so count(g)·chars(g) ≤ ⌊n/2⌋·U₂ + (n mod 2)·U₁ + (pieces − 1)·C₂
+ * (one space between pieces). Collisions only loosen the bound.
+ */
+export function topGramBound(
+  hashes: Uint32Array,
+  lengths: Uint32Array,
+): { chars(n: number): number } {
+  const words = hashes.length;
+  // About two buckets per word: small enough to stay in cache, loose enough for prose.
+  let bits = 8;
+  while (bits < 16 && 1 << bits < words * 2) bits++;
+  const size = 4 << bits;
+  if (boundSketch.length < size) boundSketch = new Uint32Array(size);
+  else boundSketch.fill(0, 0, size);
+  const sketch = boundSketch;
+  const mask = (1 << bits) - 1;
+  let maxChars1 = 0;
+  let maxChars2 = 0;
+  let maxCount2 = 0;
+  for (let i = 0; i < words; i++) {
+    const h = hashes[i]!;
+    const length = lengths[i]!;
+    const at1 = ((h ^ (h >>> 15)) & mask) << 2;
+    const chars1 = sketch[at1]! + length;
+    sketch[at1] = chars1;
+    if (chars1 > maxChars1) maxChars1 = chars1;
+    if (i + 1 === words) break;
+    const pair = (Math.imul(h, BASE_A) + hashes[i + 1]!) | 0;
+    const at2 = ((pair ^ (pair >>> 15)) & mask) << 2;
+    const count2 = sketch[at2 + 1]! + 1;
+    sketch[at2 + 1] = count2;
+    if (count2 > maxCount2) maxCount2 = count2;
+    const chars2 = sketch[at2 + 2]! + length + lengths[i + 1]! + 1;
+    sketch[at2 + 2] = chars2;
+    if (chars2 > maxChars2) maxChars2 = chars2;
+  }
+  return {
+    chars(n: number): number {
+      if (n > words) return 0;
+      const pairs = n >> 1;
+      const pieces = pairs + (n & 1);
+      return pairs * maxChars2 + (n & 1) * maxChars1 + (pieces - 1) * maxCount2;
+    },
+  };
 }
 
 const bounds = new Float64Array(64);
