@@ -150,7 +150,15 @@ export class WorkerPool {
             waiter.resolve(result);
           });
           resolve();
-        } else reject(new DataError(`worker failed to start: ${message.error}`, WORKER_ERROR));
+          return;
+        }
+        // Batches already sent while it booted are handed back to their callers.
+        const error = new DataError(`worker failed to start: ${message.error}`, WORKER_ERROR);
+        slot.dead = true;
+        for (const waiter of slot.pending.values()) waiter.reject(error);
+        slot.pending.clear();
+        void worker.terminate();
+        reject(error);
       };
       worker.on('message', onFirst);
       worker.once('error', reject);
@@ -184,12 +192,19 @@ export class WorkerPool {
     return pool;
   }
 
-  /** True when some live worker has fewer than `maxQueued` batches in hand. */
+  /**
+   * True when some live worker, booted or still booting, has fewer than `maxQueued` batches in
+   * hand: a booting worker queues its first batches and starts on them the moment it is up,
+   * instead of idling until this thread next turns its event loop to hear that it is ready.
+   */
   hasCapacity(maxQueued: number): boolean {
-    return this.readyFlag && this.slots.some((s) => !s.dead && s.busy < maxQueued);
+    return this.slots.some((s) => !s.dead && s.busy < maxQueued);
   }
 
-  /** Sends one batch to the least busy live worker; resolves with its result. */
+  /**
+   * Sends one batch to the least busy live worker (booted or booting); resolves with its
+   * result, or rejects if that worker fails to start or dies first.
+   */
   run(docs: BatchRequest['docs']): Promise<BatchResult> {
     const live = this.slots.filter((s) => !s.dead);
     if (live.length === 0) {
