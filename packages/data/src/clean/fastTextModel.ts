@@ -155,7 +155,11 @@ function centroidOffset(pq: ProductQuantizer, m: number, code: number): number {
   return m === pq.nsubq - 1 ? m * 256 * pq.dsub + code * pq.lastdsub : (m * 256 + code) * pq.dsub;
 }
 
-/** Keeps the k best (score, label) pairs, best first. */
+/**
+ * The k best (score, label) pairs, kept as fastText keeps them: a binary heap under
+ * `a.score > b.score`, maintained with the same steps as libc++'s push_heap / pop_heap /
+ * sort_heap, so that labels with equal scores come out in fastText's order too.
+ */
 class TopK {
   scores: number[] = [];
   labels: number[] = [];
@@ -171,19 +175,76 @@ class TopK {
     return this.scores.length === this.k;
   }
 
-  /** The worst kept score (valid when non-empty). */
+  /** The worst kept score, at the heap's root (valid when non-empty). */
   get worst(): number {
-    return this.scores[this.scores.length - 1]!;
+    return this.scores[0]!;
   }
 
   push(score: number, label: number): void {
-    let i = this.scores.length;
-    while (i > 0 && this.scores[i - 1]! < score) i--;
-    this.scores.splice(i, 0, score);
-    this.labels.splice(i, 0, label);
+    this.scores.push(score);
+    this.labels.push(label);
+    this.siftUp(this.scores.length);
     if (this.scores.length > this.k) {
+      this.popHeap(this.scores.length);
       this.scores.pop();
       this.labels.pop();
+    }
+  }
+
+  /** sort_heap: afterwards the pairs run best first. */
+  sort(): void {
+    for (let n = this.scores.length; n > 1; n--) this.popHeap(n);
+  }
+
+  /** libc++ __sift_up over the first `len` elements (the new one is last). */
+  private siftUp(len: number): void {
+    if (len <= 1) return;
+    const s = this.scores;
+    const l = this.labels;
+    let last = len - 1;
+    let parent = (len - 2) >> 1;
+    if (!(s[parent]! > s[last]!)) return;
+    const ts = s[last]!;
+    const tl = l[last]!;
+    for (;;) {
+      s[last] = s[parent]!;
+      l[last] = l[parent]!;
+      last = parent;
+      if (parent === 0) break;
+      parent = (parent - 1) >> 1;
+      if (!(s[parent]! > ts)) break;
+    }
+    s[last] = ts;
+    l[last] = tl;
+  }
+
+  /** libc++ __pop_heap (Floyd's sift-down, then sift-up) over the first `len` elements. */
+  private popHeap(len: number): void {
+    if (len <= 1) return;
+    const s = this.scores;
+    const l = this.labels;
+    const topScore = s[0]!;
+    const topLabel = l[0]!;
+    let hole = 0;
+    let child = 0;
+    for (;;) {
+      child = 2 * child + 1;
+      if (child + 1 < len && s[child]! > s[child + 1]!) child++;
+      s[hole] = s[child]!;
+      l[hole] = l[child]!;
+      hole = child;
+      if (child > (len - 2) >> 1) break;
+    }
+    const last = len - 1;
+    if (hole === last) {
+      s[hole] = topScore;
+      l[hole] = topLabel;
+    } else {
+      s[hole] = s[last]!;
+      l[hole] = l[last]!;
+      s[last] = topScore;
+      l[last] = topLabel;
+      this.siftUp(hole + 1);
     }
   }
 }
@@ -351,6 +412,7 @@ export class FastTextModel {
     this.top.reset(kk);
     if (this.loss === LOSS_HS) this.dfs(t, stdLog(t), 2 * this.labels.length - 2, 0);
     else this.findKBest(t);
+    this.top.sort();
     for (let i = 0; i < this.top.scores.length; i++)
       out.push({
         label: this.labels[this.top.labels[i]!]!,
