@@ -22,10 +22,14 @@ const EOS = '</s>';
 const LABEL_PREFIX = new TextEncoder().encode('__label__');
 const SIGMOID_TABLE_SIZE = 512;
 const PRUNE_FILTER_BITS = 1 << 19;
-/** Out-of-vocabulary words up to this many bytes have their n-gram rows cached... */
+/**
+ * Out-of-vocabulary words (two in three tokens for lid.176) of up to OOV_MAX_BYTES bytes and
+ * OOV_MAX_ROWS n-gram rows (pruned models keep few) are cached in OOV_SLOTS direct-mapped slots
+ * (about 0.8 MB).
+ */
 const OOV_MAX_BYTES = 24;
-/** ...in this many direct-mapped slots (about 1 MB for lid.176). */
-const OOV_SLOTS = 2048;
+const OOV_MAX_ROWS = 16;
+const OOV_SLOTS = 8192;
 const MAX_SIGMOID = 8;
 const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 16777619;
@@ -320,7 +324,7 @@ export class FastTextModel {
     this.labels = Object.freeze(data.labels.slice());
     this.bucket = args.bucket;
     this.invBucket = 1 / args.bucket;
-    this.oovRowsPerSlot = (OOV_MAX_BYTES + 2) * Math.max(0, args.maxn - args.minn + 1);
+    this.oovRowsPerSlot = OOV_MAX_ROWS;
     this.oovCache = {
       length: new Int32Array(OOV_SLOTS).fill(-1),
       hash: new Int32Array(OOV_SLOTS),
@@ -472,8 +476,40 @@ export class FastTextModel {
     const offsets = this.rowOffsets;
     const n = this.rowCount;
     const hidden = this.hidden;
+    const dim = hidden.length;
     const inv = Math.fround(1 / n);
-    for (let j = 0; j < hidden.length; j++) {
+    let j = 0;
+    // Eight columns at a time: eight independent float32 chains instead of one long one.
+    for (; j + 8 <= dim; j += 8) {
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      let a4 = 0;
+      let a5 = 0;
+      let a6 = 0;
+      let a7 = 0;
+      for (let i = 0; i < n; i++) {
+        const o = offsets[i]! + j;
+        a0 = Math.fround(a0 + data[o]!);
+        a1 = Math.fround(a1 + data[o + 1]!);
+        a2 = Math.fround(a2 + data[o + 2]!);
+        a3 = Math.fround(a3 + data[o + 3]!);
+        a4 = Math.fround(a4 + data[o + 4]!);
+        a5 = Math.fround(a5 + data[o + 5]!);
+        a6 = Math.fround(a6 + data[o + 6]!);
+        a7 = Math.fround(a7 + data[o + 7]!);
+      }
+      hidden[j] = a0 * inv;
+      hidden[j + 1] = a1 * inv;
+      hidden[j + 2] = a2 * inv;
+      hidden[j + 3] = a3 * inv;
+      hidden[j + 4] = a4 * inv;
+      hidden[j + 5] = a5 * inv;
+      hidden[j + 6] = a6 * inv;
+      hidden[j + 7] = a7 * inv;
+    }
+    for (; j < dim; j++) {
       let acc = 0;
       for (let i = 0; i < n; i++) acc = Math.fround(acc + data[offsets[i]! + j]!);
       hidden[j] = acc * inv;
