@@ -48,7 +48,7 @@ function hashBytes(bytes: Uint8Array, start: number, end: number): number {
   return h >>> 0;
 }
 
-/** A row-access view of a (dense or quantized) matrix with fastText's rounding order. */
+/** Dot products with the output matrix's rows (dense or quantized), in fastText's rounding order. */
 class MatrixOps {
   private readonly dim: number;
   private readonly dense?: Float32Array;
@@ -71,29 +71,6 @@ class MatrixOps {
   private norm(row: number): number {
     if (!this.normCodes) return 1;
     return this.normPq!.centroids[centroidOffset(this.normPq!, 0, this.normCodes[row]!)]!;
-  }
-
-  /** x += row (dense), or x += norm · decoded row (quantized). */
-  addRow(x: Float32Array, row: number): void {
-    const dense = this.dense;
-    if (dense) {
-      const base = row * this.dim;
-      for (let j = 0; j < this.dim; j++) x[j] = x[j]! + dense[base + j]!;
-      return;
-    }
-    const pq = this.pq!;
-    const alpha = this.norm(row);
-    const codeBase = row * pq.nsubq;
-    const centroids = pq.centroids;
-    for (let m = 0; m < pq.nsubq; m++) {
-      const c = centroidOffset(pq, m, this.codes![codeBase + m]!);
-      const d = m === pq.nsubq - 1 ? pq.lastdsub : pq.dsub;
-      const xBase = m * pq.dsub;
-      if (alpha === 1) for (let n = 0; n < d; n++) x[xBase + n] = x[xBase + n]! + centroids[c + n]!;
-      else
-        for (let n = 0; n < d; n++)
-          x[xBase + n] = x[xBase + n]! + Math.fround(alpha * centroids[c + n]!);
-    }
   }
 
   /** row · x, accumulated in float32 in column order. */
@@ -121,37 +98,130 @@ class MatrixOps {
 }
 
 /**
- * Input rows as a dense float32 table. Quantized rows are decoded on first use: a decoded
- * element is the very float (norm · centroid, rounded) fastText adds, so this is exact.
+ * The input matrix's rows, summed as fastText's Vector::addRow sums them: element by element in
+ * row order, rounding to float32 after every addition (and, for quantized rows with norms,
+ * after each norm × centroid product).
  */
 class InputRows {
-  readonly data: Float32Array;
-  private readonly ready: Uint8Array | null;
-  private readonly source: MatrixOps | null;
+  private readonly dim: number;
+  private readonly dense: Float32Array | null;
+  private readonly codes: Uint8Array;
+  private readonly pq: ProductQuantizer | null;
+  private readonly normCodes: Uint8Array | null;
+  private readonly normCentroids: Float32Array | null;
+  private readonly acc: Float64Array;
 
-  constructor(
-    matrix: FastTextMatrix,
-    readonly dim: number,
-  ) {
+  constructor(matrix: FastTextMatrix) {
+    this.dim = matrix.cols;
+    this.acc = new Float64Array(matrix.cols);
     if (matrix.kind === 'dense') {
-      this.data = matrix.data;
-      this.ready = null;
-      this.source = null;
+      this.dense = matrix.data;
+      this.codes = new Uint8Array(0);
+      this.pq = null;
+      this.normCodes = null;
+      this.normCentroids = null;
     } else {
-      this.data = new Float32Array(matrix.rows * dim);
-      this.ready = new Uint8Array(matrix.rows);
-      this.source = new MatrixOps(matrix);
+      this.dense = null;
+      this.codes = matrix.codes;
+      this.pq = matrix.pq;
+      this.normCodes = matrix.norm?.codes ?? null;
+      // The norm quantizer is one-dimensional: centroid i is the i-th float.
+      this.normCentroids = matrix.norm?.pq.centroids ?? null;
     }
   }
 
-  /** Offset of `row` in `data`, decoding it first if needed. */
-  offsetOf(row: number): number {
-    const ready = this.ready;
-    if (ready !== null && ready[row] === 0) {
-      this.source!.addRow(this.data.subarray(row * this.dim, (row + 1) * this.dim), row);
-      ready[row] = 1;
+  /** hidden = mean of rows[0..n), as fastText computes it. */
+  meanInto(rows: Int32Array, n: number, hidden: Float32Array): void {
+    if (this.dense) this.sumDense(rows, n);
+    else this.sumQuantized(rows, n);
+    const inv = Math.fround(1 / n);
+    const acc = this.acc;
+    for (let j = 0; j < this.dim; j++) hidden[j] = acc[j]! * inv;
+  }
+
+  /** Dense rows, eight columns at a time: eight independent float32 chains in registers. */
+  private sumDense(rows: Int32Array, n: number): void {
+    const data = this.dense!;
+    const dim = this.dim;
+    const acc = this.acc;
+    let j = 0;
+    for (; j + 8 <= dim; j += 8) {
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      let a4 = 0;
+      let a5 = 0;
+      let a6 = 0;
+      let a7 = 0;
+      for (let i = 0; i < n; i++) {
+        const o = rows[i]! * dim + j;
+        a0 = Math.fround(a0 + data[o]!);
+        a1 = Math.fround(a1 + data[o + 1]!);
+        a2 = Math.fround(a2 + data[o + 2]!);
+        a3 = Math.fround(a3 + data[o + 3]!);
+        a4 = Math.fround(a4 + data[o + 4]!);
+        a5 = Math.fround(a5 + data[o + 5]!);
+        a6 = Math.fround(a6 + data[o + 6]!);
+        a7 = Math.fround(a7 + data[o + 7]!);
+      }
+      acc[j] = a0;
+      acc[j + 1] = a1;
+      acc[j + 2] = a2;
+      acc[j + 3] = a3;
+      acc[j + 4] = a4;
+      acc[j + 5] = a5;
+      acc[j + 6] = a6;
+      acc[j + 7] = a7;
     }
-    return row * this.dim;
+    for (; j < dim; j++) {
+      let a = 0;
+      for (let i = 0; i < n; i++) a = Math.fround(a + data[rows[i]! * dim + j]!);
+      acc[j] = a;
+    }
+  }
+
+  /**
+   * Quantized rows decoded on the fly: a row is nsubq one-byte codes into small centroid
+   * tables that stay in L1, far more cache-friendly than a decoded float table.
+   */
+  private sumQuantized(rows: Int32Array, n: number): void {
+    const pq = this.pq!;
+    const { nsubq, dsub, lastdsub } = pq;
+    const centroids = pq.centroids;
+    const codes = this.codes;
+    const acc = this.acc;
+    acc.fill(0);
+    const normCodes = this.normCodes;
+    const normCentroids = this.normCentroids;
+    const lastBase = (nsubq - 1) * 256 * dsub;
+    for (let i = 0; i < n; i++) {
+      const row = rows[i]!;
+      const codeBase = row * nsubq;
+      if (normCodes === null) {
+        for (let m = 0; m < nsubq - 1; m++) {
+          const c = (m * 256 + codes[codeBase + m]!) * dsub;
+          const x = m * dsub;
+          for (let q = 0; q < dsub; q++) acc[x + q] = Math.fround(acc[x + q]! + centroids[c + q]!);
+        }
+        const c = lastBase + codes[codeBase + nsubq - 1]! * lastdsub;
+        const x = (nsubq - 1) * dsub;
+        for (let q = 0; q < lastdsub; q++)
+          acc[x + q] = Math.fround(acc[x + q]! + centroids[c + q]!);
+      } else {
+        const alpha = normCentroids![normCodes[row]!]!;
+        for (let m = 0; m < nsubq - 1; m++) {
+          const c = (m * 256 + codes[codeBase + m]!) * dsub;
+          const x = m * dsub;
+          for (let q = 0; q < dsub; q++)
+            acc[x + q] = Math.fround(acc[x + q]! + Math.fround(alpha * centroids[c + q]!));
+        }
+        const c = lastBase + codes[codeBase + nsubq - 1]! * lastdsub;
+        const x = (nsubq - 1) * dsub;
+        for (let q = 0; q < lastdsub; q++)
+          acc[x + q] = Math.fround(acc[x + q]! + Math.fround(alpha * centroids[c + q]!));
+      }
+    }
   }
 }
 
@@ -314,7 +384,7 @@ export class FastTextModel {
     rows: Int32Array;
   };
   private ngramScratch = new Int32Array(256);
-  private rowOffsets = new Int32Array(1024);
+  private rowIds = new Int32Array(1024);
   private readonly encoder = new TextEncoder();
 
   constructor(data: FastTextModelData) {
@@ -336,7 +406,7 @@ export class FastTextModel {
     this.maxn = args.maxn;
     this.wordNgrams = args.wordNgrams;
     this.loss = args.loss;
-    this.input = new InputRows(data.input, args.dim);
+    this.input = new InputRows(data.input);
     this.output = new MatrixOps(data.output);
     this.outputRows = data.output.rows;
     this.hidden = new Float32Array(args.dim);
@@ -452,68 +522,18 @@ export class FastTextModel {
     if (!ended) this.addEos();
     if (this.wordNgrams > 1) this.addWordNgrams();
     if (this.rowCount === 0) return false;
-    this.sumRows();
+    this.input.meanInto(this.rowIds, this.rowCount, this.hidden);
     return true;
   }
 
-  /** Queues an input row; rows are summed once the line is read (see sumRows). */
+  /** Queues an input row; rows are summed once the line is read. */
   private addRow(row: number): void {
-    if (this.rowCount === this.rowOffsets.length) {
+    if (this.rowCount === this.rowIds.length) {
       const grown = new Int32Array(this.rowCount * 2);
-      grown.set(this.rowOffsets);
-      this.rowOffsets = grown;
+      grown.set(this.rowIds);
+      this.rowIds = grown;
     }
-    this.rowOffsets[this.rowCount++] = this.input.offsetOf(row);
-  }
-
-  /**
-   * hidden = mean of the queued rows. Each column is summed on its own, in row order, with a
-   * float32 rounding per addition: the same sums fastText forms row by row, but the running
-   * value stays in a register.
-   */
-  private sumRows(): void {
-    const data = this.input.data;
-    const offsets = this.rowOffsets;
-    const n = this.rowCount;
-    const hidden = this.hidden;
-    const dim = hidden.length;
-    const inv = Math.fround(1 / n);
-    let j = 0;
-    // Eight columns at a time: eight independent float32 chains instead of one long one.
-    for (; j + 8 <= dim; j += 8) {
-      let a0 = 0;
-      let a1 = 0;
-      let a2 = 0;
-      let a3 = 0;
-      let a4 = 0;
-      let a5 = 0;
-      let a6 = 0;
-      let a7 = 0;
-      for (let i = 0; i < n; i++) {
-        const o = offsets[i]! + j;
-        a0 = Math.fround(a0 + data[o]!);
-        a1 = Math.fround(a1 + data[o + 1]!);
-        a2 = Math.fround(a2 + data[o + 2]!);
-        a3 = Math.fround(a3 + data[o + 3]!);
-        a4 = Math.fround(a4 + data[o + 4]!);
-        a5 = Math.fround(a5 + data[o + 5]!);
-        a6 = Math.fround(a6 + data[o + 6]!);
-        a7 = Math.fround(a7 + data[o + 7]!);
-      }
-      hidden[j] = a0 * inv;
-      hidden[j + 1] = a1 * inv;
-      hidden[j + 2] = a2 * inv;
-      hidden[j + 3] = a3 * inv;
-      hidden[j + 4] = a4 * inv;
-      hidden[j + 5] = a5 * inv;
-      hidden[j + 6] = a6 * inv;
-      hidden[j + 7] = a7 * inv;
-    }
-    for (; j < dim; j++) {
-      let acc = 0;
-      for (let i = 0; i < n; i++) acc = Math.fround(acc + data[offsets[i]! + j]!);
-      hidden[j] = acc * inv;
-    }
+    this.rowIds[this.rowCount++] = row;
   }
 
   private addEos(): void {
