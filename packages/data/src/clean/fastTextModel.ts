@@ -25,11 +25,11 @@ const PRUNE_FILTER_BITS = 1 << 19;
 /**
  * Out-of-vocabulary words (two in three tokens for lid.176) of up to OOV_MAX_BYTES bytes and
  * OOV_MAX_ROWS n-gram rows (pruned models keep few) are cached in OOV_SLOTS direct-mapped slots
- * (about 0.8 MB).
+ * (about 1.6 MB).
  */
 const OOV_MAX_BYTES = 24;
 const OOV_MAX_ROWS = 16;
-const OOV_SLOTS = 8192;
+const OOV_SLOTS = 16384;
 const MAX_SIGMOID = 8;
 const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 16777619;
