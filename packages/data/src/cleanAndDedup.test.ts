@@ -67,9 +67,9 @@ describe('cleanAndDedup on real text (SOTU)', () => {
     expect(stages.language!.output).toBe(stages.language!.input);
     // SOTU addresses are clean prose; the default chain keeps almost all of them.
     expect(inline.out.length).toBeGreaterThanOrEqual(base.length - 2);
-    // Every batch through workers (which stop before language ID; this thread finishes them),
-    // then batches shared between this thread and a booting worker: the same documents and
-    // the same report, samples and modification counts included.
+    // Every batch through workers (the whole chain, dedup hashes included), then batches
+    // shared between this thread and a booting worker: the same documents and the same
+    // report, samples and modification counts included.
     for (const [workers, wait] of [
       [2, true],
       [1, false],

@@ -26,17 +26,16 @@ export interface CleanAndDedupOptions {
   /** Needed only for `clean.tokenLength`. */
   tokenizer?: TextTokenizer;
   /**
-   * Worker threads for the text stages, besides this thread (which reads, finishes their
-   * batches, keeps the dedup index and cleans a batch itself whenever every worker already has
-   * two queued); 0 runs
-   * everything here. Default: {@link defaultWorkers} (one on an idle 2-core machine). The
+   * Worker threads for the text stages and dedup hashes, besides this thread (which reads,
+   * keeps the dedup index and cleans a batch itself whenever every worker already has two
+   * queued); 0 runs everything here. Default: {@link defaultWorkers} (one on an idle 2-core machine). The
    * output does not depend on it.
    */
   workers?: number;
   /**
    * Characters read before workers are started (default 256 K, about one batch). Booting a
-   * worker (~0.1 s, mostly the language model, plus its JIT warm-up) only pays off on larger
-   * inputs; small runs therefore never start them, larger ones start them at once.
+   * worker (tens of ms, plus its own JIT warm-up) only pays off on larger inputs; small runs
+   * therefore never start them, larger ones start them at once.
    */
   workerStartChars?: number;
   /** Wait for workers to boot once started instead of working on this thread meanwhile (default false). */
@@ -50,9 +49,8 @@ export interface CleanAndDedupOptions {
 
 /**
  * The default data chain: clean → dedup → (token length). Text stages run in worker threads
- * and on this thread, which takes a whole batch itself whenever the workers are booting or
- * have two queued, and finishes the workers' batches (language ID onwards, dedup hashes); the
- * dedup index and token-length control run here, in input order, so the output is the same
+ * and on this thread, which takes a whole batch itself whenever every worker has two queued;
+ * the dedup index and token-length control run here, in input order, so the output is the same
  * whatever the worker count. At most `2 × workers + 6` batches are in flight, which bounds
  * memory.
  */
@@ -85,8 +83,8 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
           part: 'tokens',
         });
   const workers = options.workers ?? defaultWorkers();
-  // This thread's text stages are built when its first batch needs them (loading the language
-  // model takes ~0.1 s), so that a worker started by then boots meanwhile on another core.
+  // This thread's text stages are built when its first batch needs them: a run whose batches
+  // all go to workers never builds them.
   let cleaner: Cleaner | undefined;
   const textCleaner = async (): Promise<Cleaner | undefined> => {
     if (options.clean !== false && !cleaner)
@@ -116,27 +114,6 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
     }
     return { id: -1, items, stages: batchReport.toJSON().stages };
   };
-  // With language ID in the chain, workers run only the stages before it and this thread the
-  // rest (language ID, PII, dedup hashes) on their output: a worker then boots without the
-  // language model (~0.05 s of CPU instead of ~0.2 s, and tens of MB less) and never compiles
-  // that code, while the total work stays the same and is still shared batch by batch.
-  const split = cleanConfig !== false && cleanConfig.language !== false;
-  /** Finishes a worker's batch here: the stages from language ID on, then the dedup hashes. */
-  const finishWorkerBatch = async (result: BatchResult): Promise<BatchResult> => {
-    if (!split) return result;
-    const full = (await textCleaner())!;
-    const batchReport = new DataReport({ maxSamples: report.maxSamples });
-    // The worker's counters first: stages keep their chain order in the report.
-    batchReport.mergeStages(result.stages);
-    const from = full.stages.findIndex((stage) => stage.name === 'language');
-    const rest = new Cleaner({ stages: full.stages.slice(from), report: batchReport });
-    const items: BatchResult['items'] = [];
-    for (const d of rest.processBatch(result.items.map((item) => item.doc))) {
-      const keys = dedup?.keysFor(d.text);
-      items.push({ doc: d, exact: keys?.exact, signature: keys?.signature });
-    }
-    return { id: result.id, items, stages: batchReport.toJSON().stages };
-  };
   // Workers take a while to boot; batches are processed here until they are ready, so small
   // inputs do not wait for them and large ones lose nothing.
   let pool: WorkerPool | undefined;
@@ -145,15 +122,11 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
     pool = new WorkerPool({
       size: workers,
       init: {
-        clean:
-          cleanConfig !== false && split
-            ? { ...cleanConfig, language: false, pii: false }
-            : cleanConfig,
-        dedup: !split &&
-          dedupConfig && {
-            exact: dedupConfig.exact,
-            minhash: dedupConfig.minhash && { ...dedupConfig.minhash },
-          },
+        clean: cleanConfig,
+        dedup: dedupConfig && {
+          exact: dedupConfig.exact,
+          minhash: dedupConfig.minhash && { ...dedupConfig.minhash },
+        },
       },
     });
     pool.ready.catch((error: unknown) => {
@@ -182,7 +155,7 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
   // A worker that dies (out of memory, a crash in native code) must not end the run: its
   // batch is redone on this thread and the report counts it.
   const viaWorker = (docs: Document[]) =>
-    pool!.run(docs).then(finishWorkerBatch, (error: unknown) => {
+    pool!.run(docs).catch((error: unknown) => {
       const stats = report.stage('workers');
       stats.reasons[`batch_failed: ${(error as Error).message}`] =
         (stats.reasons[`batch_failed: ${(error as Error).message}`] ?? 0) + 1;
@@ -191,10 +164,6 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
   // Work sharing: a batch goes to a worker with room in its queue, else it runs here, so this
   // thread never idles while the workers boot or are busy, and small runs never need them.
   const submit = async (docs: Document[]) => {
-    // While a worker boots, load the language model here first (needed anyway): the worker is
-    // often ready by then and takes this batch, and this thread does not warm up the early
-    // stages' code for nothing.
-    if (pool && !pool.isReady && !cleaner) await textCleaner();
     if (!pool?.hasCapacity(2)) {
       await textCleaner();
       inFlight.push({ result: runInline(docs) });

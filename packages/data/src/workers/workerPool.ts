@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DataError } from '../errors.js';
 import type { BatchRequest, BatchResult, WorkerInit } from './protocol.js';
@@ -43,66 +43,35 @@ export function prepareWorkers(): void {
   workerEntry().catch(() => undefined);
 }
 
-interface EsbuildLike {
-  build(options: Record<string, unknown>): Promise<{ outputFiles: Array<{ text: string }> }>;
-}
-
 /**
  * Bundles pipelineWorker.ts with esbuild (tsx's own dependency, present wherever the sources
- * run) into one script with packages left external at their resolved absolute paths. A worker
- * then starts from plain JavaScript: several times faster than registering tsx in every
- * thread (Node 20 ignores `--import` in worker execArgv), which cost ~0.3 s per worker.
+ * run) into one script with packages left external at their resolved absolute paths, in a
+ * helper thread (sourceWorkerBundler.cjs). A worker then starts from plain JavaScript: several
+ * times faster than registering tsx in every thread (Node 20 ignores `--import` in worker
+ * execArgv), which cost ~0.3 s per worker.
  */
-async function bundleSourceWorker(here: string): Promise<string> {
+function bundleSourceWorker(here: string): Promise<string> {
   const require = createRequire(here);
-  const esbuild = createRequire(require.resolve('tsx/esm/api'))('esbuild') as EsbuildLike;
-  const result = await esbuild.build({
-    entryPoints: [fileURLToPath(new URL('./pipelineWorker.ts', here))],
-    bundle: true,
-    write: false,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    // Workspace packages resolve to their TypeScript sources (no prior build needed) and are
-    // bundled in; everything that resolves to JavaScript stays external.
-    conditions: ['source'],
-    logLevel: 'silent',
-    plugins: [
-      {
-        name: 'absolute-externals',
-        setup(build: {
-          onResolve(
-            options: { filter: RegExp },
-            callback: (args: {
-              path: string;
-              kind: string;
-              resolveDir: string;
-              pluginData?: { inner?: boolean };
-            }) => unknown,
-          ): void;
-          resolve(
-            path: string,
-            options: { kind: string; resolveDir: string; pluginData: { inner: boolean } },
-          ): Promise<{ path: string; errors: unknown[] }>;
-        }) {
-          build.onResolve({ filter: /^[^./]/ }, async (args) => {
-            if (args.path.startsWith('node:') || args.pluginData?.inner) return undefined;
-            const resolved = await build.resolve(args.path, {
-              kind: args.kind,
-              resolveDir: args.resolveDir,
-              pluginData: { inner: true },
-            });
-            if (resolved.errors.length > 0 || /\.[cm]?tsx?$/.test(resolved.path)) return undefined;
-            // import() needs a URL; require() a path.
-            const path =
-              args.kind === 'dynamic-import' ? pathToFileURL(resolved.path).href : resolved.path;
-            return { path, external: true };
-          });
-        },
-      },
-    ],
+  // Plain JavaScript: without this, a thread inherits `--import tsx` and loads tsx first.
+  const bundler = new Worker(new URL('./sourceWorkerBundler.cjs', here), {
+    execArgv: [],
+    workerData: {
+      esbuildPath: createRequire(require.resolve('tsx/esm/api')).resolve('esbuild'),
+      entry: fileURLToPath(new URL('./pipelineWorker.ts', here)),
+      importMetaUrl: here,
+    },
   });
-  return result.outputFiles[0]!.text;
+  return new Promise((resolve, reject) => {
+    bundler.once('message', (message: { code?: string; error?: string }) => {
+      if (message.code !== undefined) resolve(message.code);
+      else reject(new DataError(`cannot bundle the worker: ${message.error}`, WORKER_ERROR));
+    });
+    bundler.once('error', reject);
+    // After a message this changes nothing (a settled promise stays settled).
+    bundler.once('exit', (code) =>
+      reject(new DataError(`the worker bundler exited (code ${code})`, WORKER_ERROR)),
+    );
+  });
 }
 
 const WORKER_ERROR = { code: 'WORKER', context: {} } as const;
@@ -135,7 +104,12 @@ export class WorkerPool {
 
   /** Starts one worker; resolves once it has built its chain (language model included). */
   private boot(entry: WorkerEntry, init: WorkerInit): Promise<void> {
-    const worker = new Worker(entry.script, { eval: entry.eval, workerData: init });
+    // The bundled source-mode script is plain JavaScript: no need to inherit `--import tsx`.
+    const worker = new Worker(entry.script, {
+      eval: entry.eval,
+      workerData: init,
+      ...(entry.eval ? { execArgv: [] } : {}),
+    });
     const slot: Slot = { worker, busy: 0, pending: new Map() };
     this.slots.push(slot);
     return new Promise<void>((resolve, reject) => {
