@@ -14,6 +14,7 @@
         "native/addon.cc",
         "native/gemm.cc",
         "native/ops.cc",
+        "native/text.cc",
         "native/thread_pool.cc",
         "native/kernel_generic.cc",
         "native/elementwise_generic.cc"

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { type Logger, createLogger, initBackend } from '@deepline/core';
-import { registerNativeKernels } from '@deepline/kernels-native';
+import { registerNativeKernels, registerNativeTextKernels } from '@deepline/kernels-native';
 import { registerWasmKernels } from '@deepline/kernels-wasm';
 import { createTracker } from '@deepline/tracking';
 import type { PipelineConfig } from './config.js';
@@ -47,6 +47,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   const outDir = isAbsolute(config.outDir) ? config.outDir : resolve(cwd, config.outDir);
   await registerWasmKernels();
   await registerNativeKernels();
+  // The data stage's hot loops (same results as the JavaScript, when the addon is built).
+  registerNativeTextKernels();
   await initBackend({ backend: config.backend as never, logger });
   const uri = config.tracking.uri ?? process.env.MLFLOW_TRACKING_URI ?? join(cwd, 'mlruns');
   const experiment = config.tracking.experiment ?? config.name;

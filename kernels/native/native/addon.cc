@@ -12,6 +12,7 @@
 
 #include "gemm.h"
 #include "ops.h"
+#include "text.h"
 
 namespace {
 
@@ -568,5 +569,6 @@ NAPI_MODULE_INIT() {
       {"siluMulBackward", nullptr, SiluMulBackward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  deepline_register_text_kernels(env, exports);
   return exports;
 }

@@ -1,3 +1,4 @@
+import type { TextKernelContracts } from '@deepline/core';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +26,11 @@ export interface NativeAddon {
    * C = A·B with B from packB (same kernel set). `params` (Float64Array of 6): byte offsets of
    * A and C in `heap`; m; A's element strides rsa, csa; ldc.
    */
-  gemmPacked(heap: ArrayBufferLike | ArrayBufferView, packed: ArrayBuffer, params: Float64Array): void;
+  gemmPacked(
+    heap: ArrayBufferLike | ArrayBufferView,
+    packed: ArrayBuffer,
+    params: Float64Array,
+  ): void;
   setThreads(threads: number): void;
   threads(): number;
   setSpinMicroseconds(us: number): void;
@@ -49,6 +54,11 @@ export interface NativeAddon {
   siluMul(heap: ArrayBufferLike | ArrayBufferView, params: Float64Array): void;
   /** params: byte offsets of gate, up, dy, dgate, dup; element count. */
   siluMulBackward(heap: ArrayBufferLike | ArrayBufferView, params: Float64Array): void;
+  /** The text kernels of @deepline/core's TextKernelContracts (native/text.cc). */
+  scanWordsLatin1: TextKernelContracts['scanWordsLatin1'];
+  dedupHashesLatin1: TextKernelContracts['dedupHashesLatin1'];
+  gopherNgrams: TextKernelContracts['gopherNgrams'];
+  minhashSignature: TextKernelContracts['minhashSignature'];
 }
 
 /** Whether the addon loaded, and why not when it did not. */

@@ -10,6 +10,10 @@ export {
   type NativeKernelsStatus,
   type RegisterNativeKernelsOptions,
 } from './registerNativeKernels.js';
+export {
+  registerNativeTextKernels,
+  unregisterNativeTextKernels,
+} from './registerNativeTextKernels.js';
 export { nativeGemm, type NativeGemmOptions } from './nativeGemm.js';
 export { matMulGeometry, type MatMulGeometry } from '@deepline/kernels-wasm';
 export { NativeKernelsError, type NativeKernelsErrorContext } from './errors.js';

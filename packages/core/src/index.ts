@@ -33,6 +33,13 @@ export {
 } from './kernels/kernelRegistry.js';
 export { topKGradient, wasmUnsortedSegmentSum, wasmOneHot } from './kernels/builtinFixes.js';
 export {
+  registerTextKernels,
+  unregisterTextKernels,
+  textKernelProvider,
+  type TextKernelContracts,
+  type TextKernelProvider,
+} from './kernels/textKernels.js';
+export {
   registerFusedOp,
   unregisterFusedOp,
   fusedOp,

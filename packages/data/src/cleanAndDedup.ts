@@ -13,6 +13,8 @@ import {
 } from './config.js';
 import { type DedupKeys, Deduplicator } from './dedup/deduplicator.js';
 import { DataReport } from './report.js';
+import { syncTextKernels } from './syncTextKernels.js';
+import { activeTextKernelModule } from './textKernels.js';
 import type { Document, TextTokenizer } from './types.js';
 import type { BatchResult } from './workers/protocol.js';
 import { WorkerPool, prepareWorkers } from './workers/workerPool.js';
@@ -56,6 +58,7 @@ export interface CleanAndDedupOptions {
  */
 export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenerator<Document> {
   const report = options.report ?? new DataReport();
+  syncTextKernels();
   const dedupConfig: DedupConfig | false =
     options.dedup === false
       ? false
@@ -122,6 +125,7 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
     pool = new WorkerPool({
       size: workers,
       init: {
+        textKernels: activeTextKernelModule(),
         clean: cleanConfig,
         dedup: dedupConfig && {
           exact: dedupConfig.exact,

@@ -83,6 +83,9 @@ export const dataCommand: Command = {
     const workers = config.workers;
     let result: string;
     if (sub === 'clean' || sub === 'dedup') {
+      // Native text kernels when @deepline/kernels-native's addon is built: the same output, faster.
+      const { registerNativeTextKernels } = await import('@deepline/kernels-native');
+      registerNativeTextKernels();
       const stream = cleanAndDedup({
         documents,
         clean: sub === 'clean' ? config.clean : false,

@@ -1,6 +1,7 @@
 import { validateConfig } from '@deepline/core';
 import { type CleanConfig, type CleanConfigInput, cleanConfigSchema } from '../config.js';
 import { DataError } from '../errors.js';
+import { syncTextKernels } from '../syncTextKernels.js';
 import type { DataReport } from '../report.js';
 import type { TextTokenizer } from '../types.js';
 import { buildTextStages } from './buildTextStages.js';
@@ -31,6 +32,7 @@ export async function createCleaner(options: CreateCleanerOptions = {}): Promise
     source: 'clean config',
   });
   const part = options.part ?? 'all';
+  syncTextKernels();
   const stages: CleaningStage[] = [];
   if (part !== 'tokens') stages.push(...(await buildTextStages(config)));
   if (part !== 'text' && config.tokenLength) {

@@ -1,3 +1,4 @@
+import { activeTextKernels } from '../textKernels.js';
 import type { Document } from '../types.js';
 import { type CleaningStage, type StageResult, reject } from './stage.js';
 import { NgramTable } from './ngramTable.js';
@@ -43,6 +44,15 @@ export function gopherRepetitionStage(options: GopherRepetitionOptions = {}): Cl
   const dupFractions = o.dupNGrams.map(([, f]) => f);
   const maxN = Math.max(0, ...topNs, ...dupNs);
   const minDupN = Math.min(...dupNs);
+  // The rules as a text kernel takes them: [text length, top rules (n, fraction)…, dup rules…].
+  const kernelParams = new Float64Array([
+    0,
+    topNs.length,
+    ...o.topNGrams.flat(),
+    dupNs.length,
+    ...o.dupNGrams.flat(),
+  ]);
+  const kernelOut = new Float64Array(1);
   return {
     name: 'gopher_repetition',
     apply(doc: Document): StageResult {
@@ -58,6 +68,16 @@ export function gopherRepetitionStage(options: GopherRepetitionOptions = {}): Cl
       if (line.chars / length > o.dupLineCharFraction) return reject('dup_line_char_frac');
       // Words come from the scan shared with the Gopher quality stage.
       const { hashes, lengths } = scanWords(text);
+      const native = activeTextKernels.gopherNgrams;
+      if (native) {
+        kernelParams[0] = length;
+        const failed = native(hashes, lengths, kernelParams, kernelOut);
+        if (failed < 0) return doc;
+        const fraction = kernelOut[0]!.toFixed(3);
+        return failed < topNs.length
+          ? reject(`top_${topNs[failed]}_gram`, fraction)
+          : reject(`duplicated_${dupNs[failed - topNs.length]}_n_grams`, fraction);
+      }
       const words = hashes.length;
       const prefix = preparePrefix(hashes, maxN);
       // `flags` marks the positions whose `flagsN`-gram occurs more than once. An n-gram with

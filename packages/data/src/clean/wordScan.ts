@@ -1,3 +1,4 @@
+import { activeTextKernels } from '../textKernels.js';
 import { latin1Codes } from './latin1Codes.js';
 import { fmix32, isWhitespace } from './textStats.js';
 
@@ -65,8 +66,11 @@ export function scanWords(text: string): WordScan {
     kinds = new Uint8Array(capacity);
   }
   const codes = latin1Codes(text);
+  const native = activeTextKernels.scanWordsLatin1;
   const n = codes
-    ? scanLatin1(codes, text.length, starts, lengths, hashes, kinds)
+    ? native
+      ? native(codes, text.length, starts, lengths, hashes, kinds)
+      : scanLatin1(codes, text.length, starts, lengths, hashes, kinds)
     : scanUtf16(text, starts, lengths, hashes, kinds);
   last = {
     text,

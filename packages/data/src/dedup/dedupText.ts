@@ -1,4 +1,5 @@
 import { latin1Codes } from '../clean/latin1Codes.js';
+import { activeTextKernels } from '../textKernels.js';
 import { fmix32, hashString } from '../clean/textStats.js';
 
 const FNV_OFFSET = 0x811c9dc5;
@@ -41,7 +42,13 @@ export function dedupWordHashes(text: string): Uint32Array {
   if (scratch.length < most) scratch = new Uint32Array(Math.max(most, 2 * scratch.length, 4096));
   const out = scratch;
   const codes = latin1Table ? latin1Codes(text) : undefined;
-  if (codes) return out.subarray(0, hashLatin1(codes, text.length, out));
+  if (codes) {
+    const native = activeTextKernels.dedupHashesLatin1;
+    const n = native
+      ? native(codes, text.length, out, LATIN1_FOLDED, LATIN1_CLASS)
+      : hashLatin1(codes, text.length, out);
+    return out.subarray(0, n);
+  }
   let n = 0;
   let h = FNV_OFFSET;
   // 0: between words, 1: in a word (last char not a digit), 2: in a run of digits.

@@ -1,4 +1,5 @@
 import { fmix32 } from '../clean/textStats.js';
+import { activeTextKernels } from '../textKernels.js';
 import { dedupWordHashes } from './dedupText.js';
 import { simdMinima } from './minhashSimd.js';
 
@@ -60,6 +61,12 @@ export function buildMinHasher(options: {
     },
     signatureOfHashes(wordHashes: Uint32Array): Int32Array | undefined {
       if (wordHashes.length === 0) return undefined;
+      const native = activeTextKernels.minhashSignature;
+      if (native) {
+        const signature = new Int32Array(k);
+        native(wordHashes, ngram, mulA, xorB, signature);
+        return signature;
+      }
       const shingles = Math.max(1, wordHashes.length - ngram + 1);
       const width = Math.min(ngram, wordHashes.length);
       // Shingle hashes go straight into the SIMD kernel's memory when there is one.

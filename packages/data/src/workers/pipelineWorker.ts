@@ -4,6 +4,7 @@ import { Cleaner } from '../clean/cleaner.js';
 import { dedupWordHashes, exactKeyFromHashes } from '../dedup/dedupText.js';
 import { buildMinHasher } from '../dedup/minhashFamily.js';
 import { DataReport } from '../report.js';
+import { loadTextKernels } from '../textKernels.js';
 import type { BatchRequest, BatchResult, WorkerInit } from './protocol.js';
 
 // Worker side of the pipeline: cleans a batch of documents and computes their dedup hashes.
@@ -13,6 +14,8 @@ const init = workerData as WorkerInit;
 const port = parentPort!;
 
 async function main(): Promise<void> {
+  // The main thread's kernels; where they fail to load here, the JavaScript gives the same results.
+  if (init.textKernels) loadTextKernels(init.textKernels);
   const stages = init.clean === false ? undefined : await buildTextStages(init.clean);
   const dedup = init.dedup === false ? undefined : init.dedup;
   const hasher = dedup && dedup.minhash !== false ? buildMinHasher(dedup.minhash) : undefined;

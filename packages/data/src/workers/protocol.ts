@@ -4,6 +4,8 @@ import type { Document } from '../types.js';
 
 /** What each worker is started with: configs already validated on the main thread. */
 export interface WorkerInit {
+  /** Module of the text kernels the main thread uses (see @deepline/core's registerTextKernels); the worker loads the same. */
+  textKernels?: string;
   clean: CleanConfig | false;
   dedup:
     | {

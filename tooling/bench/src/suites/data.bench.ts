@@ -20,6 +20,8 @@ interface Job {
   workerStartChars?: number;
   /** Run the chain once untimed first, so the timed run has warm code and a loaded model. */
   warm?: boolean;
+  /** Register @deepline/kernels-native's text kernels when the addon is built (default true, as the CLI and pipeline do). */
+  native?: boolean;
 }
 
 interface JobResult {
@@ -38,6 +40,8 @@ interface JobResult {
   documentsIn: number;
   documentsOut: number;
   corrupt: number;
+  /** Whether the native text kernels ran. */
+  native: boolean;
 }
 
 function corpusFiles(corpus: Job['corpus'], fraction: number): string[] {
@@ -80,6 +84,11 @@ function threadCpuMs(): Map<string, { name: string; ms: number }> {
 
 async function childMain(job: Job): Promise<void> {
   const { DataReport, cleanAndDedup, readDocuments } = await import('@deepline/data');
+  let native = false;
+  if (job.native !== false) {
+    const { registerNativeTextKernels } = await import('@deepline/kernels-native');
+    native = registerNativeTextKernels();
+  }
   const files = corpusFiles(job.corpus, job.fraction);
   // Mail is full of Latin-1 bytes: keep those documents (U+FFFD) rather than skipping them.
   const chain = (report: InstanceType<typeof DataReport>) =>
@@ -127,6 +136,7 @@ async function childMain(job: Job): Promise<void> {
     documentsIn: json.input.records,
     documentsOut: out,
     corrupt: json.corrupt.total,
+    native,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
@@ -168,7 +178,7 @@ export default defineBenchSuite({
         : '';
     const describe = (name: string, r: JobResult) =>
       log(
-        `${name}: ${(r.bytes / 1e6).toFixed(1)} MB, ${r.documentsIn} docs → ${r.documentsOut} kept, ${r.seconds.toFixed(2)} s, ${mbps(r).toFixed(1)} MB/s, ${perCpu(r).toFixed(1)} MB/cpu-s (${(r.bytes / 1e6 / r.cpuSeconds).toFixed(1)} with start-up)${threads(r)}, peak RSS ${r.peakRssMb.toFixed(0)} MB; load average ${load()}`,
+        `${name}${r.native ? ' (native text kernels)' : ''}: ${(r.bytes / 1e6).toFixed(1)} MB, ${r.documentsIn} docs → ${r.documentsOut} kept, ${r.seconds.toFixed(2)} s, ${mbps(r).toFixed(1)} MB/s, ${perCpu(r).toFixed(1)} MB/cpu-s (${(r.bytes / 1e6 / r.cpuSeconds).toFixed(1)} with start-up)${threads(r)}, peak RSS ${r.peakRssMb.toFixed(0)} MB; load average ${load()}`,
       );
     // The machine is shared, so wall times vary with other load: take the best of a few runs.
     const best = (job: Job, name: string): JobResult => {
@@ -196,8 +206,23 @@ export default defineBenchSuite({
         peerName: 'issue target',
         higherIsBetter: true,
         target: 1,
-        note: `wall clock, best of runs, incl. reading and worker start-up; load average at the end ${load()} on ${availableParallelism()} cores`,
+        note: `wall clock, best of runs, incl. reading and worker start-up; ${two.native ? 'native text kernels (@deepline/kernels-native)' : 'JavaScript only (native addon not built)'}; load average at the end ${load()} on ${availableParallelism()} cores`,
       });
+      if (two.native) {
+        const js = best(
+          { corpus, fraction, workers: 1, native: false },
+          `${corpus} 2 cores, JavaScript only`,
+        );
+        rows.push({
+          name: `clean+dedup ${label}, 2 cores: native text kernels vs JavaScript only`,
+          unit: 'MB/s',
+          ours: mbps(two),
+          peer: mbps(js),
+          peerName: 'same chain, JavaScript loops',
+          higherIsBetter: true,
+          note: 'word scan, dedup hashes, Gopher n-gram rules and MinHash in the addon; same output',
+        });
+      }
       rows.push({
         name: `clean+dedup ${label}, 2 cores vs 1 thread`,
         unit: 'MB/s',
