@@ -35,9 +35,9 @@ export interface CleanAndDedupOptions {
    */
   workers?: number;
   /**
-   * Characters read before workers are started (default 256 K, about one batch). Booting a
-   * worker (tens of ms, plus its own JIT warm-up) only pays off on larger inputs; small runs
-   * therefore never start them, larger ones start them at once.
+   * Characters read before workers are started (default 64 K, before the first batch is
+   * full). Booting a worker (tens of ms, plus its own JIT warm-up) only pays off on larger
+   * inputs; small runs therefore never start them, larger ones start them at once.
    */
   workerStartChars?: number;
   /** Wait for workers to boot once started instead of working on this thread meanwhile (default false). */
@@ -140,7 +140,7 @@ export async function* cleanAndDedup(options: CleanAndDedupOptions): AsyncGenera
       report.stage('workers').reasons[`start_failed: ${(error as Error).message}`] = 1;
     });
   };
-  const startAfter = options.workerStartChars ?? 256_000;
+  const startAfter = options.workerStartChars ?? 64_000;
   if (workers > 0) prepareWorkers();
   let charsSeen = 0;
   // Batches in input order; `result` is set once a batch is done (at once when run here).

@@ -4,6 +4,7 @@
 // batch to finish.
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
+const { dirname, resolve } = require('node:path');
 const { pathToFileURL } = require('node:url');
 
 const { esbuildPath, entry, importMetaUrl } = workerData;
@@ -32,6 +33,8 @@ const absoluteExternals = {
 esbuild
   .build({
     entryPoints: [entry],
+    absWorkingDir: dirname(entry),
+    metafile: true,
     bundle: true,
     write: false,
     platform: 'node',
@@ -45,7 +48,11 @@ esbuild
     plugins: [absoluteExternals],
   })
   .then(
-    (result) => ({ code: result.outputFiles[0].text }),
+    (result) => ({
+      code: result.outputFiles[0].text,
+      // Every bundled file (metafile paths are relative to absWorkingDir), for the cache's check.
+      inputs: Object.keys(result.metafile.inputs).map((path) => resolve(dirname(entry), path)),
+    }),
     (error) => ({ error: String(error?.message ?? error) }),
   )
   .then((message) => {

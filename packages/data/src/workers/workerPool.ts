@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DataError } from '../errors.js';
+import { readCachedBundle, writeCachedBundle } from './sourceWorkerCache.js';
 import type { BatchRequest, BatchResult, WorkerInit } from './protocol.js';
 
 interface Slot {
@@ -46,11 +47,23 @@ export function prepareWorkers(): void {
 /**
  * Bundles pipelineWorker.ts with esbuild (tsx's own dependency, present wherever the sources
  * run) into one script with packages left external at their resolved absolute paths, in a
- * helper thread (sourceWorkerBundler.cjs). A worker then starts from plain JavaScript: several
- * times faster than registering tsx in every thread (Node 20 ignores `--import` in worker
- * execArgv), which cost ~0.3 s per worker.
+ * helper thread (sourceWorkerBundler.cjs), and caches it on disk until a bundled file changes
+ * (sourceWorkerCache.ts). A worker then starts from plain JavaScript: several times faster
+ * than registering tsx in every thread (Node 20 ignores `--import` in worker execArgv), which
+ * cost ~0.3 s per worker.
  */
-function bundleSourceWorker(here: string): Promise<string> {
+async function bundleSourceWorker(here: string): Promise<string> {
+  // Under the package's node_modules, so it never reaches git or the published package.
+  const cacheDir = fileURLToPath(new URL('../../node_modules/.cache/deepline-data-worker/', here));
+  const cached = readCachedBundle(cacheDir, here);
+  if (cached !== undefined) return cached;
+  const { code, inputs } = await bundleInThread(here);
+  writeCachedBundle(cacheDir, here, code, inputs);
+  return code;
+}
+
+/** Runs sourceWorkerBundler.cjs; resolves with the bundle and the absolute paths of its inputs. */
+function bundleInThread(here: string): Promise<{ code: string; inputs: string[] }> {
   const require = createRequire(here);
   // Plain JavaScript: without this, a thread inherits `--import tsx` and loads tsx first.
   const bundler = new Worker(new URL('./sourceWorkerBundler.cjs', here), {
@@ -62,8 +75,8 @@ function bundleSourceWorker(here: string): Promise<string> {
     },
   });
   return new Promise((resolve, reject) => {
-    bundler.once('message', (message: { code?: string; error?: string }) => {
-      if (message.code !== undefined) resolve(message.code);
+    bundler.once('message', (message: { code?: string; inputs?: string[]; error?: string }) => {
+      if (message.code !== undefined) resolve({ code: message.code, inputs: message.inputs ?? [] });
       else reject(new DataError(`cannot bundle the worker: ${message.error}`, WORKER_ERROR));
     });
     bundler.once('error', reject);
