@@ -155,6 +155,90 @@ void minhash_signature(const std::uint32_t* words, std::size_t count, std::size_
 
 namespace {
 
+bool is_js_whitespace(std::uint8_t c) { return (c >= 9 && c <= 13) || c == 32 || c == 0xa0; }
+
+/** An exact set of byte ranges of one text: 64-bit hashes, contents compared on a hash match. */
+class PieceSet {
+ public:
+  void reset(const std::uint8_t* text, std::size_t pieces) {
+    text_ = text;
+    std::size_t cap = 16;
+    while (cap < pieces * 2) cap <<= 1;
+    slots_.assign(cap, Slot{});
+    mask_ = cap - 1;
+  }
+  /** Adds [start, start + length); returns false when an equal piece was added before. */
+  bool insert(std::size_t start, std::size_t length) {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    for (std::size_t i = 0; i < length; ++i) h = (h ^ text_[start + i]) * 0x100000001b3ull;
+    h ^= length;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
+      Slot& slot = slots_[i];
+      if (!slot.used) {
+        slot = Slot{h, start, length, true};
+        return true;
+      }
+      if (slot.hash == h && slot.length == length && std::memcmp(text_ + slot.start, text_ + start, length) == 0)
+        return false;
+    }
+  }
+
+ private:
+  struct Slot {
+    std::uint64_t hash = 0;
+    std::size_t start = 0, length = 0;
+    bool used = false;
+  };
+  const std::uint8_t* text_ = nullptr;
+  std::vector<Slot> slots_;
+  std::size_t mask_ = 0;
+};
+
+}  // namespace
+
+void duplicate_pieces_latin1(const std::uint8_t* codes, std::size_t length, bool trim, int min_newlines,
+                             double* out) {
+  std::size_t begin = 0, end = length;
+  if (trim) {
+    while (begin < end && is_js_whitespace(codes[begin])) ++begin;
+    while (end > begin && is_js_whitespace(codes[end - 1])) --end;
+  }
+  // Pieces: split at runs of at least min_newlines newlines (as split(/\n{k,}/)).
+  std::size_t most = 1;
+  for (std::size_t i = begin; i < end; ++i) most += codes[i] == '\n';
+  thread_local PieceSet seen;
+  seen.reset(codes, most);
+  double pieces = 0, elements = 0, chars = 0;
+  std::size_t pos = begin;
+  for (;;) {
+    std::size_t at = pos;
+    for (;;) {
+      while (at < end && codes[at] != '\n') ++at;
+      if (at >= end || min_newlines == 1) break;
+      if (at + 1 < end && codes[at + 1] == '\n') break;
+      ++at;  // a lone newline inside a paragraph
+    }
+    const bool last = at >= end;
+    const std::size_t piece_end = last ? end : at;
+    ++pieces;
+    if (!seen.insert(pos, piece_end - pos)) {
+      ++elements;
+      chars += static_cast<double>(piece_end - pos);
+    }
+    if (last) break;
+    pos = at + static_cast<std::size_t>(min_newlines);
+    while (pos < end && codes[pos] == '\n') ++pos;
+  }
+  out[0] = pieces;
+  out[1] = elements;
+  out[2] = chars;
+}
+
+namespace {
+
 /** hash(i, n) = P[i + n] − P[i]·Bⁿ (mod 2³²), for both bases. */
 struct Prefix {
   std::vector<std::uint32_t> pa, pb, pow_a, pow_b;
@@ -570,6 +654,30 @@ napi_value GopherNgrams(napi_env env, napi_callback_info info) {
                                                    dup_fractions, out));
 }
 
+// duplicatePiecesLatin1(codes: Uint8Array, length, trim: boolean, minNewlines: 1 | 2, out: Float64Array(3)):
+// pieces, repeated pieces and their characters of the text (trimmed first when asked).
+napi_value DuplicatePiecesLatin1(napi_env env, napi_callback_info info) {
+  std::size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < 5) return throw_text_error(env, "duplicatePiecesLatin1 takes 5 arguments"), nullptr;
+  std::uint8_t* codes;
+  double* out;
+  std::size_t codes_len, length, newlines, out_len;
+  bool trim = false;
+  if (!typed_array(env, argv[0], napi_uint8_array, "codes (Uint8Array)", &codes, &codes_len) ||
+      !count_arg(env, argv[1], "length", &length) ||
+      !count_arg(env, argv[3], "minNewlines", &newlines) ||
+      !typed_array(env, argv[4], napi_float64_array, "out (Float64Array)", &out, &out_len))
+    return nullptr;
+  if (napi_get_value_bool(env, argv[2], &trim) != napi_ok) return throw_text_error(env, "trim must be a boolean"), nullptr;
+  if (length > codes_len) return throw_text_error(env, "length exceeds codes"), nullptr;
+  if (newlines != 1 && newlines != 2) return throw_text_error(env, "minNewlines must be 1 or 2"), nullptr;
+  if (out_len < 3) return throw_text_error(env, "out needs 3 slots"), nullptr;
+  deepline::text::duplicate_pieces_latin1(codes, length, trim, static_cast<int>(newlines), out);
+  return nullptr;
+}
+
 // minhashSignature(wordHashes: Uint32Array, ngram, mulA: Int32Array, xorB: Int32Array,
 //                  signature: Int32Array): the MinHash signature of the word-hash shingles.
 napi_value MinhashSignature(napi_env env, napi_callback_info info) {
@@ -600,6 +708,7 @@ void deepline_register_text_kernels(napi_env env, napi_value exports) {
       {"dedupHashesLatin1", nullptr, DedupHashesLatin1, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"gopherNgrams", nullptr, GopherNgrams, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"minhashSignature", nullptr, MinhashSignature, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"duplicatePiecesLatin1", nullptr, DuplicatePiecesLatin1, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 }

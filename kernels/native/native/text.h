@@ -18,6 +18,9 @@ std::size_t scan_words_latin1(const std::uint8_t* codes, std::size_t length, std
 std::size_t dedup_hashes_latin1(const std::uint8_t* codes, std::size_t length, std::uint32_t* out,
                                 const std::uint16_t* folded, const std::uint8_t* classes);
 
+/** Pieces of the text split at runs of min_newlines+ newlines (trimmed first when asked): out = pieces, repeats, their chars. */
+void duplicate_pieces_latin1(const std::uint8_t* codes, std::size_t length, bool trim, int min_newlines, double* out);
+
 /** MinHash signature (k signed minima) of the ngram-word shingles of `words`. */
 void minhash_signature(const std::uint32_t* words, std::size_t count, std::size_t ngram, const std::int32_t* mul_a,
                        const std::int32_t* xor_b, std::size_t k, std::int32_t* signature);

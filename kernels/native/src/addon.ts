@@ -59,6 +59,7 @@ export interface NativeAddon {
   dedupHashesLatin1: TextKernelContracts['dedupHashesLatin1'];
   gopherNgrams: TextKernelContracts['gopherNgrams'];
   minhashSignature: TextKernelContracts['minhashSignature'];
+  duplicatePiecesLatin1: TextKernelContracts['duplicatePiecesLatin1'];
 }
 
 /** Whether the addon loaded, and why not when it did not. */

@@ -3,7 +3,7 @@ import { addonPath, loadAddon } from './addon.js';
 import { NATIVE_KERNEL_PACK } from './registerNativeKernels.js';
 
 /**
- * Registers the addon's text kernels (word scan, dedup word hashes, Gopher n-gram rules, MinHash signatures) in
+ * Registers the addon's text kernels (word scan, dedup word hashes, Gopher duplicate lines and n-gram rules, MinHash signatures) in
  * @deepline/core, where @deepline/data's cleaning chain picks them up, in its worker threads
  * too (they load the addon by path). Results are identical to the JavaScript loops. Returns
  * false, registering nothing, when the addon is unavailable (see {@link nativeKernelsAvailable}).
@@ -19,6 +19,7 @@ export function registerNativeTextKernels(): boolean {
       dedupHashesLatin1: addon.dedupHashesLatin1,
       gopherNgrams: addon.gopherNgrams,
       minhashSignature: addon.minhashSignature,
+      duplicatePiecesLatin1: addon.duplicatePiecesLatin1,
     },
   });
   return true;

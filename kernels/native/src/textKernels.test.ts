@@ -86,6 +86,20 @@ describe.runIf(status.available)('native text kernels', () => {
     expect(addon.gopherNgrams(hashes, lengths, params, out)).toBe(-1);
   });
 
+  it('counts repeated paragraphs (trimmed text) and lines', () => {
+    const text = ' a\nb\n\nc\n\n\na\nb\n\nc ';
+    const out = new Float64Array(3);
+    // Paragraphs of the trimmed text: "a\nb", "c", "a\nb", "c" → 4 pieces, 2 repeats, 3 + 1 chars.
+    addon.duplicatePiecesLatin1(bytes(text), text.length, true, 2, out);
+    expect(Array.from(out)).toEqual([4, 2, 4]);
+    // Lines: " a", "b", "c", "a", "b", "c " → only "b" repeats.
+    addon.duplicatePiecesLatin1(bytes(text), text.length, false, 1, out);
+    expect(Array.from(out)).toEqual([6, 1, 1]);
+    expect(() => addon.duplicatePiecesLatin1(bytes(text), text.length, false, 3 as 1, out)).toThrow(
+      /1 or 2/,
+    );
+  });
+
   it('computes MinHash minima by their definition', () => {
     const words = Uint32Array.from([11, 22, 33, 44, 55, 66, 77]);
     const mulA = Int32Array.from([0x9e3779b1, 3, -7, 0x7fffffff]);

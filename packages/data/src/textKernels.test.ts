@@ -8,7 +8,7 @@ import {
   unregisterNativeTextKernels,
 } from '@deepline/kernels-native';
 import { afterAll, describe, expect, it } from 'vitest';
-import { gopherRepetitionStage } from './clean/gopherRepetitionStage.js';
+import { gopherRepetitionStage, piecesOf } from './clean/gopherRepetitionStage.js';
 import { scanWords } from './clean/wordScan.js';
 import { cleanAndDedup } from './cleanAndDedup.js';
 import { dedupWordHashes } from './dedup/dedupText.js';
@@ -59,6 +59,11 @@ function edgeCases(): string[] {
     randomLatin1,
     repeated,
     ngrams,
+    '\n\n  a\n\nb\n\na \n\n\n\nb',
+    '\u00a0\n\nx\n\nx\n\u00a0',
+    'p\nq\n\n\np\nq\n\nr\n\n\n',
+    '\n',
+    '\n\n\n',
   ];
 }
 
@@ -83,6 +88,8 @@ function outputs(text: string, minHasher: ReturnType<typeof buildMinHasher>) {
     scan: scan(text),
     dedup: Array.from(hashes),
     gopher: stage.apply({ id: 'x', text }),
+    paragraphs: piecesOf(text, 2),
+    lines: piecesOf(text, 1),
     signature: hashes.length > 0 ? Array.from(minHasher.signatureOfHashes(hashes)!) : [],
   };
 }
@@ -98,6 +105,7 @@ describe.skipIf(!native.available)(`native text kernels (${native.reason})`, () 
     const provider = textKernelProvider()!;
     expect(Object.keys(provider.kernels).sort()).toEqual([
       'dedupHashesLatin1',
+      'duplicatePiecesLatin1',
       'gopherNgrams',
       'minhashSignature',
       'scanWordsLatin1',

@@ -10,6 +10,7 @@ const KERNEL_NAMES = [
   'dedupHashesLatin1',
   'gopherNgrams',
   'minhashSignature',
+  'duplicatePiecesLatin1',
 ] as const;
 
 /** The kernels in use on this thread; the hot loops read it on every call. */

@@ -45,6 +45,19 @@ export interface TextKernelContracts {
     out: Float64Array,
   ): number;
   /**
+   * Gopher's duplicate lines / paragraphs of Latin-1 bytes: the text (JavaScript-trimmed first
+   * when `trim`) split at runs of at least `minNewlines` (1 or 2) newlines, as
+   * `split(/\n{k,}/)`; writes to `out` the number of pieces, of pieces equal to an earlier one,
+   * and those pieces' total length.
+   */
+  duplicatePiecesLatin1(
+    codes: Uint8Array,
+    length: number,
+    trim: boolean,
+    minNewlines: 1 | 2,
+    out: Float64Array,
+  ): void;
+  /**
    * MinHash signature of the shingles of `ngram` consecutive word hashes (one shingle of all of
    * them when fewer): shingle hash FNV-style over the words then murmur3-finalised; function
    * f's value `y = (x ^ xorB[f]) · mulA[f]` (mod 2³²), `y ^= y >>> 16`, as int32; `signature[f]`

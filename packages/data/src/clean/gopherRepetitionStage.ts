@@ -1,6 +1,7 @@
 import { activeTextKernels } from '../textKernels.js';
 import type { Document } from '../types.js';
 import { type CleaningStage, type StageResult, reject } from './stage.js';
+import { latin1Codes } from './latin1Codes.js';
 import { NgramTable } from './ngramTable.js';
 import { scanWords } from './wordScan.js';
 
@@ -60,10 +61,10 @@ export function gopherRepetitionStage(options: GopherRepetitionOptions = {}): Cl
       const length = text.length;
       if (length === 0) return reject('gopher_empty');
       // Paragraphs = trim().split(/\n{2,}/), lines = split(/\n+/), found with indexOf.
-      const para = duplicatePieces(text.trim(), 2);
+      const para = piecesOf(text, 2);
       if (para.elements / para.pieces > o.dupParagraphFraction) return reject('dup_para_frac');
       if (para.chars / length > o.dupParagraphCharFraction) return reject('dup_para_char_frac');
-      const line = duplicatePieces(text, 1);
+      const line = piecesOf(text, 1);
       if (line.elements / line.pieces > o.dupLineFraction) return reject('dup_line_frac');
       if (line.chars / length > o.dupLineCharFraction) return reject('dup_line_char_frac');
       // Words come from the scan shared with the Gopher quality stage.
@@ -142,6 +143,21 @@ export function gopherRepetitionStage(options: GopherRepetitionOptions = {}): Cl
       return doc;
     },
   };
+}
+
+const piecesOut = new Float64Array(3);
+
+/** {@link duplicatePieces} of the trimmed text (paragraphs) or of the text (lines), natively when a text kernel is registered. */
+export function piecesOf(
+  text: string,
+  minNewlines: 1 | 2,
+): { pieces: number; elements: number; chars: number } {
+  const native = activeTextKernels.duplicatePiecesLatin1;
+  const codes = native ? latin1Codes(text) : undefined;
+  if (!native || !codes)
+    return duplicatePieces(minNewlines === 2 ? text.trim() : text, minNewlines);
+  native(codes, text.length, minNewlines === 2, minNewlines, piecesOut);
+  return { pieces: piecesOut[0]!, elements: piecesOut[1]!, chars: piecesOut[2]! };
 }
 
 /**

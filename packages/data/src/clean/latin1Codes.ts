@@ -19,6 +19,17 @@ let bytes = new Uint8Array(0);
  * calling again, never keep it.
  */
 export function latin1Codes(text: string): Uint8Array | undefined {
+  // Stages ask for the same text more than once in a row: the copy is still in the buffer.
+  if (text === lastText) return lastCodes;
+  lastText = text;
+  lastCodes = copyLatin1(text);
+  return lastCodes;
+}
+
+let lastText: string | undefined;
+let lastCodes: Uint8Array | undefined;
+
+function copyLatin1(text: string): Uint8Array | undefined {
   if (BEYOND_LATIN1.test(text)) return undefined;
   if (buffer.length < text.length + 1) {
     buffer = Buffer.allocUnsafeSlow(Math.max(text.length + 1, 2 * buffer.length, 1 << 16));
