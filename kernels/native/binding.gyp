@@ -15,6 +15,7 @@
         "native/gemm.cc",
         "native/ops.cc",
         "native/text.cc",
+        "native/fasttext.cc",
         "native/thread_pool.cc",
         "native/kernel_generic.cc",
         "native/elementwise_generic.cc"

@@ -570,5 +570,6 @@ NAPI_MODULE_INIT() {
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   deepline_register_text_kernels(env, exports);
+  deepline_register_fasttext_kernels(env, exports);
   return exports;
 }

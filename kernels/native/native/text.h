@@ -34,3 +34,6 @@ int gopher_ngrams(const std::uint32_t* hashes, const std::uint32_t* lengths, std
 
 /** Adds the text kernels' N-API functions to the addon's exports. */
 void deepline_register_text_kernels(napi_env env, napi_value exports);
+
+/** Adds fastTextCreate / fastTextHidden (native/fasttext.cc). */
+void deepline_register_fasttext_kernels(napi_env env, napi_value exports);

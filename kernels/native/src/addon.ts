@@ -60,6 +60,8 @@ export interface NativeAddon {
   gopherNgrams: TextKernelContracts['gopherNgrams'];
   minhashSignature: TextKernelContracts['minhashSignature'];
   duplicatePiecesLatin1: TextKernelContracts['duplicatePiecesLatin1'];
+  fastTextCreate: TextKernelContracts['fastTextCreate'];
+  fastTextHidden: TextKernelContracts['fastTextHidden'];
 }
 
 /** Whether the addon loaded, and why not when it did not. */

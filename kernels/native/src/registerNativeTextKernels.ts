@@ -3,7 +3,8 @@ import { addonPath, loadAddon } from './addon.js';
 import { NATIVE_KERNEL_PACK } from './registerNativeKernels.js';
 
 /**
- * Registers the addon's text kernels (word scan, dedup word hashes, Gopher duplicate lines and n-gram rules, MinHash signatures) in
+ * Registers the addon's text kernels (word scan, dedup word hashes, Gopher duplicate lines and n-gram rules, MinHash signatures,
+ * fastText language ID's input side) in
  * @deepline/core, where @deepline/data's cleaning chain picks them up, in its worker threads
  * too (they load the addon by path). Results are identical to the JavaScript loops. Returns
  * false, registering nothing, when the addon is unavailable (see {@link nativeKernelsAvailable}).
@@ -20,6 +21,8 @@ export function registerNativeTextKernels(): boolean {
       gopherNgrams: addon.gopherNgrams,
       minhashSignature: addon.minhashSignature,
       duplicatePiecesLatin1: addon.duplicatePiecesLatin1,
+      fastTextCreate: addon.fastTextCreate,
+      fastTextHidden: addon.fastTextHidden,
     },
   });
   return true;

@@ -8,6 +8,7 @@ import {
   unregisterNativeTextKernels,
 } from '@deepline/kernels-native';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadFastTextModel } from './clean/fastTextLoad.js';
 import { gopherRepetitionStage, piecesOf } from './clean/gopherRepetitionStage.js';
 import { scanWords } from './clean/wordScan.js';
 import { cleanAndDedup } from './cleanAndDedup.js';
@@ -80,6 +81,8 @@ function scan(text: string) {
   };
 }
 
+const lid = loadFastTextModel();
+
 /** Everything the kernels compute, for one text, with the kernels currently in use. */
 function outputs(text: string, minHasher: ReturnType<typeof buildMinHasher>) {
   const stage = gopherRepetitionStage();
@@ -90,6 +93,8 @@ function outputs(text: string, minHasher: ReturnType<typeof buildMinHasher>) {
     gopher: stage.apply({ id: 'x', text }),
     paragraphs: piecesOf(text, 2),
     lines: piecesOf(text, 1),
+    // The language stage's input: the first 2000 characters on one line.
+    language: lid.predict(text.slice(0, 2000).replace(/\s+/g, ' '), 3),
     signature: hashes.length > 0 ? Array.from(minHasher.signatureOfHashes(hashes)!) : [],
   };
 }
@@ -106,6 +111,8 @@ describe.skipIf(!native.available)(`native text kernels (${native.reason})`, () 
     expect(Object.keys(provider.kernels).sort()).toEqual([
       'dedupHashesLatin1',
       'duplicatePiecesLatin1',
+      'fastTextCreate',
+      'fastTextHidden',
       'gopherNgrams',
       'minhashSignature',
       'scanWordsLatin1',
@@ -140,7 +147,9 @@ describe.skipIf(!native.available)(`native text kernels (${native.reason})`, () 
     // The corpora reach the n-gram rules' rejections, not only their passes.
     expect(rejected).toBeGreaterThan(3);
     for (const name of Object.keys(provider.kernels))
-      expect(calls.get(name) ?? 0).toBeGreaterThan(texts.length / 2);
+      if (name !== 'fastTextCreate') expect(calls.get(name) ?? 0).toBeGreaterThan(texts.length / 2);
+    // The native model is built once and kept while the same kernels are in use.
+    expect(calls.get('fastTextCreate')).toBe(1);
   });
 
   it('loads by module path (as worker threads do) and runs the chain with the same output', async () => {

@@ -11,6 +11,8 @@ const KERNEL_NAMES = [
   'gopherNgrams',
   'minhashSignature',
   'duplicatePiecesLatin1',
+  'fastTextCreate',
+  'fastTextHidden',
 ] as const;
 
 /** The kernels in use on this thread; the hot loops read it on every call. */

@@ -58,6 +58,31 @@ export interface TextKernelContracts {
     out: Float64Array,
   ): void;
   /**
+   * fastText's input side, for language ID: builds a model from a parsed .bin/.ftz file's
+   * tables (`params`: nwords, bucket, minn, maxn, wordNgrams, dim, input rows, quantized 0/1,
+   * nsubq, dsub, lastdsub; empty arrays for parts the model lacks) and returns an opaque
+   * handle for {@link fastTextHidden}, usable on the thread that created it.
+   */
+  fastTextCreate(
+    params: Float64Array,
+    entryBytes: Uint8Array,
+    entryStart: Int32Array,
+    types: Uint8Array,
+    pruneKeys: Int32Array,
+    pruneValues: Int32Array,
+    dense: Float32Array,
+    codes: Uint8Array,
+    centroids: Float32Array,
+    normCodes: Uint8Array,
+    normCentroids: Float32Array,
+  ): object;
+  /**
+   * The float32 mean of the input rows of one line of UTF-8 `bytes[0, length)` (fastText's
+   * tokenisation, the line's final "</s>" included), bit for bit fastText's, written to
+   * `hidden`; returns the number of rows (0: none, `hidden` untouched).
+   */
+  fastTextHidden(model: object, bytes: Uint8Array, length: number, hidden: Float32Array): number;
+  /**
    * MinHash signature of the shingles of `ngram` consecutive word hashes (one shingle of all of
    * them when fewer): shingle hash FNV-style over the words then murmur3-finalised; function
    * f's value `y = (x ^ xorB[f]) · mulA[f]` (mod 2³²), `y ^= y >>> 16`, as int32; `signature[f]`

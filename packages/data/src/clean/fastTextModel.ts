@@ -2,6 +2,7 @@
 // float32 arithmetic step by step (same rounding order) so labels and probabilities match it
 // exactly. Text is hashed straight from UTF-8 bytes; nothing is allocated per word.
 import { type FastTextArgs, type FastTextModelData, parseFastTextModel } from './fastTextFormat.js';
+import { activeTextKernels } from '../textKernels.js';
 import { expf, stdLog } from './fastTextMath.js';
 import { InputRows, OutputRows, TopK, buildHuffmanTree } from './fastTextParts.js';
 
@@ -103,12 +104,17 @@ export class FastTextModel {
     bytes: Uint8Array;
     rows: Int32Array;
   };
+  private readonly data: FastTextModelData;
+  // The native input side (a text kernel), built on first use with the kernel in use then.
+  private native: object | undefined;
+  private nativeFrom: unknown;
   private ngramScratch = new Int32Array(256);
   private rowIds = new Int32Array(1024);
   private readonly encoder = new TextEncoder();
 
   constructor(data: FastTextModelData) {
     const { args } = data;
+    this.data = data;
     this.args = Object.freeze({ ...args });
     this.nwords = data.nwords;
     this.labels = Object.freeze(data.labels.slice());
@@ -223,6 +229,14 @@ export class FastTextModel {
       this.textBytes = new Uint8Array(text.length * 3 + 64);
     const bytes = this.textBytes;
     const len = this.encoder.encodeInto(text, bytes).written;
+    const { fastTextCreate, fastTextHidden } = activeTextKernels;
+    if (fastTextCreate && fastTextHidden) {
+      if (this.nativeFrom !== fastTextCreate) {
+        this.native = this.createNative(fastTextCreate);
+        this.nativeFrom = fastTextCreate;
+      }
+      return fastTextHidden(this.native!, bytes, len, this.hidden) > 0;
+    }
     this.rowCount = 0;
     this.wordCount = 0;
     let i = 0;
@@ -246,6 +260,39 @@ export class FastTextModel {
     if (this.rowCount === 0) return false;
     this.input.meanInto(this.rowIds, this.rowCount, this.hidden);
     return true;
+  }
+
+  /** Hands the dictionary, pruned buckets and input matrix to a native kernel. */
+  private createNative(create: NonNullable<typeof activeTextKernels.fastTextCreate>): object {
+    const { data } = this;
+    const input = data.input;
+    const quant = input.kind === 'quant' ? input : undefined;
+    const params = new Float64Array([
+      data.nwords,
+      this.bucket,
+      this.minn,
+      this.maxn,
+      this.wordNgrams,
+      this.args.dim,
+      input.rows,
+      quant ? 1 : 0,
+      quant?.pq.nsubq ?? 0,
+      quant?.pq.dsub ?? 0,
+      quant?.pq.lastdsub ?? 0,
+    ]);
+    return create(
+      params,
+      data.entryBytes,
+      data.entryStart,
+      data.types,
+      data.pruneidx?.keys ?? new Int32Array(0),
+      data.pruneidx?.values ?? new Int32Array(0),
+      input.kind === 'dense' ? input.data : new Float32Array(0),
+      quant?.codes ?? new Uint8Array(0),
+      quant?.pq.centroids ?? new Float32Array(0),
+      quant?.norm?.codes ?? new Uint8Array(0),
+      quant?.norm?.pq.centroids ?? new Float32Array(0),
+    );
   }
 
   /** Queues an input row; rows are summed once the line is read. */
