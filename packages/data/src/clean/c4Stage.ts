@@ -72,7 +72,8 @@ export function c4Stage(options: C4Options = {}): CleaningStage {
         if (line === '') continue;
         if (checkLorem && LOREM.test(line)) return reject('c4_lorem_ipsum');
         if (checkCurly && line.includes('{')) return reject('c4_curly_bracket');
-        if (citations) line = line.replace(CITATION, '');
+        // Most lines of a document with a "[" somewhere have none: skip the regex for them.
+        if (citations && line.includes('[')) line = line.replace(CITATION, '');
         if (o.filterNoTerminalPunct && !endsInTerminalPunct(line)) continue;
         if (!hasWordShape(line, o.minWordsPerLine, o.maxWordLength)) continue;
         if (checkJs && JAVASCRIPT.test(line)) continue;
