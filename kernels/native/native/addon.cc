@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "gemm.h"
+#include "napi_util.h"
 #include "ops.h"
 #include "text.h"
 
@@ -37,10 +38,8 @@ enum Param {
   kParamCount
 };
 
-bool throw_error(napi_env env, const std::string& message) {
-  napi_throw_error(env, "DEEPLINE_NATIVE", message.c_str());
-  return false;
-}
+using deepline::napi::throw_error;
+using deepline::napi::typed_array_of;
 
 // Base pointer and size in bytes of an ArrayBuffer or a typed array (its own view).
 bool buffer_of(napi_env env, napi_value value, const char* name, std::uint8_t** data, std::size_t* bytes) {
@@ -69,21 +68,6 @@ bool buffer_of(napi_env env, napi_value value, const char* name, std::uint8_t** 
     return true;
   }
   return throw_error(env, std::string(name) + " must be an ArrayBuffer or a typed array");
-}
-
-template <class T>
-bool typed_array_of(napi_env env, napi_value value, napi_typedarray_type want, const char* name, T** data, std::size_t* length) {
-  bool is = false;
-  napi_is_typedarray(env, value, &is);
-  napi_typedarray_type type;
-  napi_value ab;
-  std::size_t offset = 0;
-  void* ptr = nullptr;
-  if (!is || napi_get_typedarray_info(env, value, &type, length, &ptr, &ab, &offset) != napi_ok || type != want) {
-    return throw_error(env, std::string(name) + " has the wrong type");
-  }
-  *data = static_cast<T*>(ptr);
-  return true;
 }
 
 bool whole(double v) { return std::isfinite(v) && v == std::floor(v); }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "napi_util.h"
 #include "text.h"
 
 namespace {
@@ -219,23 +220,16 @@ struct FastTextInput {
   }
 };
 
-bool fail(napi_env env, const std::string& message) {
-  napi_throw_error(env, "DEEPLINE_NATIVE", message.c_str());
-  return false;
-}
+bool fail(napi_env env, const std::string& message) { return deepline::napi::throw_error(env, message); }
 
+/** A copy of a typed array of exactly the `want` type. */
 template <typename T>
 bool array_of(napi_env env, napi_value value, napi_typedarray_type want, const char* name, std::vector<T>* out) {
-  bool is = false;
-  napi_is_typedarray(env, value, &is);
-  napi_typedarray_type type;
-  std::size_t length = 0, offset = 0;
-  void* data = nullptr;
-  napi_value buffer;
-  if (!is || napi_get_typedarray_info(env, value, &type, &length, &data, &buffer, &offset) != napi_ok || type != want)
-    return fail(env, std::string("fastTextCreate: ") + name + " has the wrong type");
-  const T* p = static_cast<const T*>(data);
-  out->assign(p, p + length);
+  T* data = nullptr;
+  std::size_t length = 0;
+  if (!deepline::napi::typed_array_of(env, value, want, (std::string("fastTextCreate: ") + name).c_str(), &data, &length))
+    return false;
+  out->assign(data, data + length);
   return true;
 }
 
@@ -244,10 +238,8 @@ bool array_of(napi_env env, napi_value value, napi_typedarray_type want, const c
 //   types: Uint8Array, pruneKeys: Int32Array, pruneValues: Int32Array, dense: Float32Array,
 //   codes: Uint8Array, centroids: Float32Array, normCodes: Uint8Array, normCentroids: Float32Array)
 napi_value FastTextCreate(napi_env env, napi_callback_info info) {
-  std::size_t argc = 11;
   napi_value argv[11];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 11) return fail(env, "fastTextCreate takes 11 arguments"), nullptr;
+  if (!deepline::napi::get_args(env, info, "fastTextCreate", argv)) return nullptr;
   auto model = std::make_unique<FastTextInput>();
   std::vector<double> params;
   if (!array_of(env, argv[0], napi_float64_array, "params", &params)) return nullptr;
@@ -337,32 +329,24 @@ napi_value FastTextCreate(napi_env env, napi_callback_info info) {
 
 // fastTextHidden(model, bytes: Uint8Array, length, hidden: Float32Array(dim)): number of rows.
 napi_value FastTextHidden(napi_env env, napi_callback_info info) {
-  std::size_t argc = 4;
   napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 4) return fail(env, "fastTextHidden takes 4 arguments"), nullptr;
+  if (!deepline::napi::get_args(env, info, "fastTextHidden", argv)) return nullptr;
   void* data = nullptr;
   napi_valuetype kind;
   napi_typeof(env, argv[0], &kind);
   if (kind != napi_external || napi_get_value_external(env, argv[0], &data) != napi_ok || data == nullptr)
     return fail(env, "fastTextHidden: model must come from fastTextCreate"), nullptr;
   auto* model = static_cast<FastTextInput*>(data);
-  bool is = false;
-  napi_typedarray_type type;
-  std::size_t bytes_len = 0, hidden_len = 0, offset = 0;
-  void *bytes = nullptr, *hidden = nullptr;
-  napi_value buffer;
-  double length = -1;
-  napi_is_typedarray(env, argv[1], &is);
-  if (!is || napi_get_typedarray_info(env, argv[1], &type, &bytes_len, &bytes, &buffer, &offset) != napi_ok || type != napi_uint8_array)
-    return fail(env, "fastTextHidden: bytes must be a Uint8Array"), nullptr;
-  if (napi_get_value_double(env, argv[2], &length) != napi_ok || !(length >= 0) || length > static_cast<double>(bytes_len))
-    return fail(env, "fastTextHidden: length must be within bytes"), nullptr;
-  napi_is_typedarray(env, argv[3], &is);
-  if (!is || napi_get_typedarray_info(env, argv[3], &type, &hidden_len, &hidden, &buffer, &offset) != napi_ok || type != napi_float32_array ||
-      hidden_len < static_cast<std::size_t>(model->dim))
-    return fail(env, "fastTextHidden: hidden must be a Float32Array of the model's dim"), nullptr;
-  const std::size_t n = model->hidden(static_cast<const std::uint8_t*>(bytes), static_cast<std::size_t>(length), static_cast<float*>(hidden));
+  std::uint8_t* bytes = nullptr;
+  float* hidden = nullptr;
+  std::size_t bytes_len = 0, hidden_len = 0, length = 0;
+  if (!deepline::napi::typed_array_of(env, argv[1], napi_uint8_array, "fastTextHidden: bytes (Uint8Array)", &bytes, &bytes_len) ||
+      !deepline::napi::count_arg(env, argv[2], "fastTextHidden: length", &length) ||
+      !deepline::napi::typed_array_of(env, argv[3], napi_float32_array, "fastTextHidden: hidden (Float32Array)", &hidden, &hidden_len))
+    return nullptr;
+  if (length > bytes_len) return fail(env, "fastTextHidden: length must be within bytes"), nullptr;
+  if (hidden_len < static_cast<std::size_t>(model->dim)) return fail(env, "fastTextHidden: hidden must hold the model's dim floats"), nullptr;
+  const std::size_t n = model->hidden(bytes, length, hidden);
   napi_value out;
   napi_create_double(env, static_cast<double>(n), &out);
   return out;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "napi_util.h"
 #include "text.h"
 
 namespace deepline::text {
@@ -544,33 +545,9 @@ int gopher_ngrams(const std::uint32_t* hashes, const std::uint32_t* lengths, std
 
 namespace {
 
-bool throw_text_error(napi_env env, const std::string& message) {
-  napi_throw_error(env, "DEEPLINE_NATIVE", message.c_str());
-  return false;
-}
-
-template <typename T>
-bool typed_array(napi_env env, napi_value value, napi_typedarray_type want, const char* name, T** data,
-                 std::size_t* length) {
-  bool is = false;
-  napi_is_typedarray(env, value, &is);
-  napi_typedarray_type type;
-  napi_value buffer;
-  std::size_t offset = 0;
-  void* ptr = nullptr;
-  if (!is || napi_get_typedarray_info(env, value, &type, length, &ptr, &buffer, &offset) != napi_ok || type != want)
-    return throw_text_error(env, std::string(name) + " has the wrong type");
-  *data = static_cast<T*>(ptr);
-  return true;
-}
-
-bool count_arg(napi_env env, napi_value value, const char* name, std::size_t* out) {
-  double v = -1;
-  if (napi_get_value_double(env, value, &v) != napi_ok || !(v >= 0) || v > 4294967295.0 || v != static_cast<double>(static_cast<std::uint64_t>(v)))
-    return throw_text_error(env, std::string(name) + " must be a non-negative integer");
-  *out = static_cast<std::size_t>(v);
-  return true;
-}
+using deepline::napi::count_arg;
+using deepline::napi::throw_error;
+using deepline::napi::typed_array_of;
 
 napi_value number(napi_env env, double v) {
   napi_value out;
@@ -581,49 +558,45 @@ napi_value number(napi_env env, double v) {
 // scanWordsLatin1(codes: Uint8Array, length, starts: Uint32Array, lengths: Uint32Array,
 //                 hashes: Uint32Array, kinds: Uint8Array): number of words
 napi_value ScanWordsLatin1(napi_env env, napi_callback_info info) {
-  std::size_t argc = 6;
   napi_value argv[6];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 6) return throw_text_error(env, "scanWordsLatin1 takes 6 arguments"), nullptr;
+  if (!deepline::napi::get_args(env, info, "scanWordsLatin1", argv)) return nullptr;
   std::uint8_t* codes;
   std::uint32_t *starts, *lengths, *hashes;
   std::uint8_t* kinds;
   std::size_t codes_len, length, n1, n2, n3, n4;
-  if (!typed_array(env, argv[0], napi_uint8_array, "codes (Uint8Array)", &codes, &codes_len) ||
+  if (!typed_array_of(env, argv[0], napi_uint8_array, "codes (Uint8Array)", &codes, &codes_len) ||
       !count_arg(env, argv[1], "length", &length) ||
-      !typed_array(env, argv[2], napi_uint32_array, "starts (Uint32Array)", &starts, &n1) ||
-      !typed_array(env, argv[3], napi_uint32_array, "lengths (Uint32Array)", &lengths, &n2) ||
-      !typed_array(env, argv[4], napi_uint32_array, "hashes (Uint32Array)", &hashes, &n3) ||
-      !typed_array(env, argv[5], napi_uint8_array, "kinds (Uint8Array)", &kinds, &n4))
+      !typed_array_of(env, argv[2], napi_uint32_array, "starts (Uint32Array)", &starts, &n1) ||
+      !typed_array_of(env, argv[3], napi_uint32_array, "lengths (Uint32Array)", &lengths, &n2) ||
+      !typed_array_of(env, argv[4], napi_uint32_array, "hashes (Uint32Array)", &hashes, &n3) ||
+      !typed_array_of(env, argv[5], napi_uint8_array, "kinds (Uint8Array)", &kinds, &n4))
     return nullptr;
-  if (length > codes_len) return throw_text_error(env, "length exceeds codes"), nullptr;
+  if (length > codes_len) return throw_error(env, "length exceeds codes"), nullptr;
   // A word takes a character and a separator: (length + 1) / 2 slots always suffice.
   const std::size_t most = (length + 1) / 2;
   if (std::min({n1, n2, n3, n4}) < most)
-    return throw_text_error(env, "output arrays need (length + 1) / 2 slots"), nullptr;
+    return throw_error(env, "output arrays need (length + 1) / 2 slots"), nullptr;
   return number(env, static_cast<double>(deepline::text::scan_words_latin1(codes, length, starts, lengths, hashes, kinds)));
 }
 
 // dedupHashesLatin1(codes: Uint8Array, length, out: Uint32Array, folded: Uint16Array(256),
 //                   classes: Uint8Array(256)): number of words
 napi_value DedupHashesLatin1(napi_env env, napi_callback_info info) {
-  std::size_t argc = 5;
   napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 5) return throw_text_error(env, "dedupHashesLatin1 takes 5 arguments"), nullptr;
+  if (!deepline::napi::get_args(env, info, "dedupHashesLatin1", argv)) return nullptr;
   std::uint8_t *codes, *classes;
   std::uint32_t* out;
   std::uint16_t* folded;
   std::size_t codes_len, length, out_len, folded_len, classes_len;
-  if (!typed_array(env, argv[0], napi_uint8_array, "codes (Uint8Array)", &codes, &codes_len) ||
+  if (!typed_array_of(env, argv[0], napi_uint8_array, "codes (Uint8Array)", &codes, &codes_len) ||
       !count_arg(env, argv[1], "length", &length) ||
-      !typed_array(env, argv[2], napi_uint32_array, "out (Uint32Array)", &out, &out_len) ||
-      !typed_array(env, argv[3], napi_uint16_array, "folded (Uint16Array)", &folded, &folded_len) ||
-      !typed_array(env, argv[4], napi_uint8_array, "classes (Uint8Array)", &classes, &classes_len))
+      !typed_array_of(env, argv[2], napi_uint32_array, "out (Uint32Array)", &out, &out_len) ||
+      !typed_array_of(env, argv[3], napi_uint16_array, "folded (Uint16Array)", &folded, &folded_len) ||
+      !typed_array_of(env, argv[4], napi_uint8_array, "classes (Uint8Array)", &classes, &classes_len))
     return nullptr;
-  if (length > codes_len) return throw_text_error(env, "length exceeds codes"), nullptr;
-  if (folded_len < 256 || classes_len < 256) return throw_text_error(env, "folded and classes need 256 entries"), nullptr;
-  if (out_len < (length + 1) / 2) return throw_text_error(env, "out needs (length + 1) / 2 slots"), nullptr;
+  if (length > codes_len) return throw_error(env, "length exceeds codes"), nullptr;
+  if (folded_len < 256 || classes_len < 256) return throw_error(env, "folded and classes need 256 entries"), nullptr;
+  if (out_len < (length + 1) / 2) return throw_error(env, "out needs (length + 1) / 2 slots"), nullptr;
   return number(env, static_cast<double>(deepline::text::dedup_hashes_latin1(codes, length, out, folded, classes)));
 }
 
@@ -631,20 +604,18 @@ napi_value DedupHashesLatin1(napi_env env, napi_callback_info info) {
 // params: [text length, top count, (n, fraction)…, dup count, (n, fraction)…]. Returns -1 when
 // the document passes; else the failed rule (top rules first, then dup rules), its fraction in out[0].
 napi_value GopherNgrams(napi_env env, napi_callback_info info) {
-  std::size_t argc = 4;
   napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 4) return throw_text_error(env, "gopherNgrams takes 4 arguments"), nullptr;
+  if (!deepline::napi::get_args(env, info, "gopherNgrams", argv)) return nullptr;
   std::uint32_t *hashes, *lengths;
   double *params, *out;
   std::size_t words, words2, count, out_len;
-  if (!typed_array(env, argv[0], napi_uint32_array, "hashes (Uint32Array)", &hashes, &words) ||
-      !typed_array(env, argv[1], napi_uint32_array, "lengths (Uint32Array)", &lengths, &words2) ||
-      !typed_array(env, argv[2], napi_float64_array, "params (Float64Array)", &params, &count) ||
-      !typed_array(env, argv[3], napi_float64_array, "out (Float64Array)", &out, &out_len))
+  if (!typed_array_of(env, argv[0], napi_uint32_array, "hashes (Uint32Array)", &hashes, &words) ||
+      !typed_array_of(env, argv[1], napi_uint32_array, "lengths (Uint32Array)", &lengths, &words2) ||
+      !typed_array_of(env, argv[2], napi_float64_array, "params (Float64Array)", &params, &count) ||
+      !typed_array_of(env, argv[3], napi_float64_array, "out (Float64Array)", &out, &out_len))
     return nullptr;
-  if (words != words2) return throw_text_error(env, "hashes and lengths differ in length"), nullptr;
-  if (out_len < 1) return throw_text_error(env, "out needs one slot"), nullptr;
+  if (words != words2) return throw_error(env, "hashes and lengths differ in length"), nullptr;
+  if (out_len < 1) return throw_error(env, "out needs one slot"), nullptr;
   std::vector<int> top_ns, dup_ns;
   std::vector<double> top_fractions, dup_fractions;
   std::size_t at = 0;
@@ -660,10 +631,10 @@ napi_value GopherNgrams(napi_env env, napi_callback_info info) {
     }
     return true;
   };
-  if (count < 1 || !(params[0] > 0)) return throw_text_error(env, "params[0] must be the text length (> 0)"), nullptr;
+  if (count < 1 || !(params[0] > 0)) return throw_error(env, "params[0] must be the text length (> 0)"), nullptr;
   const double length = params[at++];
   if (!read_rules(top_ns, top_fractions) || !read_rules(dup_ns, dup_fractions))
-    return throw_text_error(env, "params: bad rule list (count, then n and fraction per rule; n from 1 to 1024)"), nullptr;
+    return throw_error(env, "params: bad rule list (count, then n and fraction per rule; n from 1 to 1024)"), nullptr;
   return number(env, deepline::text::gopher_ngrams(hashes, lengths, words, length, top_ns, top_fractions, dup_ns,
                                                    dup_fractions, out));
 }
@@ -671,23 +642,21 @@ napi_value GopherNgrams(napi_env env, napi_callback_info info) {
 // duplicatePiecesLatin1(codes: Uint8Array, length, trim: boolean, minNewlines: 1 | 2, out: Float64Array(3)):
 // pieces, repeated pieces and their characters of the text (trimmed first when asked).
 napi_value DuplicatePiecesLatin1(napi_env env, napi_callback_info info) {
-  std::size_t argc = 5;
   napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 5) return throw_text_error(env, "duplicatePiecesLatin1 takes 5 arguments"), nullptr;
+  if (!deepline::napi::get_args(env, info, "duplicatePiecesLatin1", argv)) return nullptr;
   std::uint8_t* codes;
   double* out;
   std::size_t codes_len, length, newlines, out_len;
   bool trim = false;
-  if (!typed_array(env, argv[0], napi_uint8_array, "codes (Uint8Array)", &codes, &codes_len) ||
+  if (!typed_array_of(env, argv[0], napi_uint8_array, "codes (Uint8Array)", &codes, &codes_len) ||
       !count_arg(env, argv[1], "length", &length) ||
       !count_arg(env, argv[3], "minNewlines", &newlines) ||
-      !typed_array(env, argv[4], napi_float64_array, "out (Float64Array)", &out, &out_len))
+      !typed_array_of(env, argv[4], napi_float64_array, "out (Float64Array)", &out, &out_len))
     return nullptr;
-  if (napi_get_value_bool(env, argv[2], &trim) != napi_ok) return throw_text_error(env, "trim must be a boolean"), nullptr;
-  if (length > codes_len) return throw_text_error(env, "length exceeds codes"), nullptr;
-  if (newlines != 1 && newlines != 2) return throw_text_error(env, "minNewlines must be 1 or 2"), nullptr;
-  if (out_len < 3) return throw_text_error(env, "out needs 3 slots"), nullptr;
+  if (napi_get_value_bool(env, argv[2], &trim) != napi_ok) return throw_error(env, "trim must be a boolean"), nullptr;
+  if (length > codes_len) return throw_error(env, "length exceeds codes"), nullptr;
+  if (newlines != 1 && newlines != 2) return throw_error(env, "minNewlines must be 1 or 2"), nullptr;
+  if (out_len < 3) return throw_error(env, "out needs 3 slots"), nullptr;
   deepline::text::duplicate_pieces_latin1(codes, length, trim, static_cast<int>(newlines), out);
   return nullptr;
 }
@@ -695,21 +664,19 @@ napi_value DuplicatePiecesLatin1(napi_env env, napi_callback_info info) {
 // minhashSignature(wordHashes: Uint32Array, ngram, mulA: Int32Array, xorB: Int32Array,
 //                  signature: Int32Array): the MinHash signature of the word-hash shingles.
 napi_value MinhashSignature(napi_env env, napi_callback_info info) {
-  std::size_t argc = 5;
   napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 5) return throw_text_error(env, "minhashSignature takes 5 arguments"), nullptr;
+  if (!deepline::napi::get_args(env, info, "minhashSignature", argv)) return nullptr;
   std::uint32_t* words;
   std::int32_t *mul_a, *xor_b, *signature;
   std::size_t count, ngram, k_a, k_b, k_sig;
-  if (!typed_array(env, argv[0], napi_uint32_array, "wordHashes (Uint32Array)", &words, &count) ||
+  if (!typed_array_of(env, argv[0], napi_uint32_array, "wordHashes (Uint32Array)", &words, &count) ||
       !count_arg(env, argv[1], "ngram", &ngram) ||
-      !typed_array(env, argv[2], napi_int32_array, "mulA (Int32Array)", &mul_a, &k_a) ||
-      !typed_array(env, argv[3], napi_int32_array, "xorB (Int32Array)", &xor_b, &k_b) ||
-      !typed_array(env, argv[4], napi_int32_array, "signature (Int32Array)", &signature, &k_sig))
+      !typed_array_of(env, argv[2], napi_int32_array, "mulA (Int32Array)", &mul_a, &k_a) ||
+      !typed_array_of(env, argv[3], napi_int32_array, "xorB (Int32Array)", &xor_b, &k_b) ||
+      !typed_array_of(env, argv[4], napi_int32_array, "signature (Int32Array)", &signature, &k_sig))
     return nullptr;
-  if (count == 0 || ngram == 0) return throw_text_error(env, "wordHashes and ngram must be non-empty"), nullptr;
-  if (k_a != k_b || k_sig < k_a) return throw_text_error(env, "mulA, xorB and signature differ in length"), nullptr;
+  if (count == 0 || ngram == 0) return throw_error(env, "wordHashes and ngram must be non-empty"), nullptr;
+  if (k_a != k_b || k_sig < k_a) return throw_error(env, "mulA, xorB and signature differ in length"), nullptr;
   deepline::text::minhash_signature(words, count, ngram, mul_a, xor_b, k_a, signature);
   return nullptr;
 }

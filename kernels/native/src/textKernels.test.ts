@@ -131,38 +131,27 @@ describe.runIf(status.available)('native text kernels', () => {
     const types = Uint8Array.from([0, 0, 1]);
     const dense = Float32Array.from([1, 2, 3, 5]);
     const params = new Float64Array([2, 0, 0, 0, 1, 2, 2, 0, 0, 0, 0]);
-    const none = [new Int32Array(0), new Int32Array(0)] as const;
-    const model = addon.fastTextCreate(
-      params,
-      entryBytes,
-      entryStart,
-      types,
-      ...none,
-      dense,
-      new Uint8Array(0),
-      new Float32Array(0),
-      new Uint8Array(0),
-      new Float32Array(0),
-    );
-    const hidden = new Float32Array(2);
-    const line = bytes('hello  x __label__a');
-    // hello → row 0; "x" is unknown (no n-grams here) and the label is no feature; </s> → row 1.
-    expect(addon.fastTextHidden(model, line, line.length, hidden)).toBe(2);
-    expect(Array.from(hidden)).toEqual([2, 3.5]);
-    expect(() =>
+    const create = (starts: Int32Array) =>
       addon.fastTextCreate(
         params,
         entryBytes,
-        Int32Array.from([0, 5, 9]),
+        starts,
         types,
-        ...none,
+        new Int32Array(0),
+        new Int32Array(0),
         dense,
         new Uint8Array(0),
         new Float32Array(0),
         new Uint8Array(0),
         new Float32Array(0),
-      ),
-    ).toThrow(/inconsistent dictionary/);
+      );
+    const model = create(entryStart);
+    const hidden = new Float32Array(2);
+    const line = bytes('hello  x __label__a');
+    // hello → row 0; "x" is unknown (no n-grams here) and the label is no feature; </s> → row 1.
+    expect(addon.fastTextHidden(model, line, line.length, hidden)).toBe(2);
+    expect(Array.from(hidden)).toEqual([2, 3.5]);
+    expect(() => create(Int32Array.from([0, 5, 9]))).toThrow(/inconsistent dictionary/);
     expect(() => addon.fastTextHidden({}, line, line.length, hidden)).toThrow(/fastTextCreate/);
     expect(() => addon.fastTextHidden(model, line, line.length + 1, hidden)).toThrow(
       /within bytes/,
