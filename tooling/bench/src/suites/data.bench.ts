@@ -220,7 +220,7 @@ export default defineBenchSuite({
           peer: mbps(js),
           peerName: 'same chain, JavaScript loops',
           higherIsBetter: true,
-          note: 'word scan, dedup hashes, Gopher duplicate lines and n-gram rules, MinHash and fastText's input side in the addon; same output',
+          note: "word scan, dedup hashes, Gopher duplicate lines and n-gram rules, MinHash and fastText's input side in the addon; same output",
         });
       }
       rows.push({
