@@ -121,7 +121,7 @@ std::size_t dedup_hashes_latin1(const std::uint8_t* codes, std::size_t length, s
 
 // Function-major minima; cloned for AVX2 (eight 32-bit lanes with pmulld/pminsd) and for
 // baseline x86-64, picked at load time.
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)  // ifunc-based: ELF only
 __attribute__((target_clones("avx2", "default")))
 #endif
 void minhash_minima(const std::uint32_t* xs, std::size_t shingles, const std::int32_t* mul_a,
