@@ -37,8 +37,9 @@ function workerEntry(): Promise<WorkerEntry> {
 let sourceWorker: Promise<WorkerEntry> | undefined;
 
 /**
- * Prepares the worker script ahead of starting a pool (from the TypeScript sources this
- * bundles it, ~0.1 s in esbuild's own process), so a later pool boots without that wait.
+ * Prepares the worker script ahead of starting a pool (from the TypeScript sources: reads the
+ * cached bundle, or bundles it in a helper thread, ~0.1 s), so a later pool boots without
+ * that wait.
  */
 export function prepareWorkers(): void {
   workerEntry().catch(() => undefined);
@@ -49,8 +50,7 @@ export function prepareWorkers(): void {
  * run) into one script with packages left external at their resolved absolute paths, in a
  * helper thread (sourceWorkerBundler.cjs), and caches it on disk until a bundled file changes
  * (sourceWorkerCache.ts). A worker then starts from plain JavaScript: several times faster
- * than registering tsx in every thread (Node 20 ignores `--import` in worker execArgv), which
- * cost ~0.3 s per worker.
+ * than compiling the TypeScript through tsx in every thread (~0.3 s per worker).
  */
 async function bundleSourceWorker(here: string): Promise<string> {
   // Under the package's node_modules, so it never reaches git or the published package.
