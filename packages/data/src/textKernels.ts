@@ -18,12 +18,15 @@ const KERNEL_NAMES = [
 /** The kernels in use on this thread; the hot loops read it on every call. */
 export const activeTextKernels: Partial<TextKernelContracts> = {};
 let activeModule: string | undefined;
+let activeSet: Partial<TextKernelContracts> | undefined;
 
 /** Uses `provider`'s kernels on this thread from now on (undefined: the JavaScript loops). */
 export function useTextKernels(
   provider: Pick<TextKernelProvider, 'module' | 'kernels'> | undefined,
 ): void {
-  if (provider?.module === activeModule && provider !== undefined) return;
+  // The same set again (each synchronisation asks): nothing to do.
+  if (provider?.kernels === activeSet && provider?.module === activeModule) return;
+  activeSet = provider?.kernels;
   for (const name of KERNEL_NAMES) {
     const kernel = provider?.kernels[name];
     if (typeof kernel === 'function') (activeTextKernels as Record<string, unknown>)[name] = kernel;
