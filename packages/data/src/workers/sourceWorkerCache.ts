@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 
 // On-disk cache of the source-mode worker bundle (see workerPool.ts), so that only the first
 // run after an edit pays for bundling: a later one checks the bundled files' sizes and times
@@ -40,11 +41,13 @@ export function writeCachedBundle(dir: string, key: string, code: string, inputs
         return { path, size: info.size, mtimeMs: info.mtimeMs };
       }),
     };
-    // Bundle first, index last (each via rename): a reader never pairs an index with another bundle.
-    writeFileSync(join(dir, `${BUNDLE}.${process.pid}`), code);
-    renameSync(join(dir, `${BUNDLE}.${process.pid}`), join(dir, BUNDLE));
-    writeFileSync(join(dir, `${INDEX}.${process.pid}`), JSON.stringify(index));
-    renameSync(join(dir, `${INDEX}.${process.pid}`), join(dir, INDEX));
+    // Bundle first, index last, each written under a name of its own (test runners bundle in
+    // several processes and threads at once) and renamed into place: readers see whole files.
+    const own = `${process.pid}-${threadId}-${Math.random().toString(36).slice(2)}`;
+    writeFileSync(join(dir, `${BUNDLE}.${own}`), code);
+    renameSync(join(dir, `${BUNDLE}.${own}`), join(dir, BUNDLE));
+    writeFileSync(join(dir, `${INDEX}.${own}`), JSON.stringify(index));
+    renameSync(join(dir, `${INDEX}.${own}`), join(dir, INDEX));
   } catch {
     // No cache this time.
   }
