@@ -1,8 +1,7 @@
-import { SeededRandom, initBackend, originalKernel, tf } from '@deepline/core';
+import { initBackend, originalKernel, SeededRandom, tf } from '@deepline/core';
 import { registerWasmKernels } from '@deepline/kernels-wasm';
 import { seededFloats, toleranceRatio } from '@deepline/test-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadAddon } from './addon.js';
 import { nativeBatchMatMulCalls } from './nativeBatchMatMul.js';
 import {
   type NativeIsa,
@@ -12,6 +11,7 @@ import {
   setNativeThreads,
   unregisterNativeKernels,
 } from './registerNativeKernels.js';
+import { restoreNativeDefaults, supportsIsa, useNativeConfig } from './testing/nativeTestConfig.js';
 
 // BatchMatMul on tfjs-wasm through the native GEMM, forward and gradients, against the cpu
 // backend running tfjs' own kernels (the independent oracle), for each kernel set and 1 or 2
@@ -117,8 +117,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (!status.available) return;
-  setNativeIsa('auto');
-  loadAddon().addon!.setParallelMinFlops(4e6);
+  restoreNativeDefaults();
   await unregisterNativeKernels();
 });
 
@@ -134,14 +133,10 @@ describe.runIf(status.available)(
     for (const [isa, threads] of configs) {
       describe(`${isa} kernels, ${threads} thread(s)`, () => {
         beforeAll(() => {
-          if (!(status.supportedIsas ?? []).includes(isa) && isa !== 'auto') return;
-          setNativeIsa(isa);
-          setNativeThreads(threads);
-          // With two threads, split even small products so the tiling across threads is exercised.
-          loadAddon().addon!.setParallelMinFlops(threads > 1 ? 0 : 4e6);
+          if (supportsIsa(isa)) useNativeConfig(isa, threads);
         });
         for (const [name, [a, b, ta, tb, grad]] of cases()) {
-          it.runIf(isa === 'auto' || (status.supportedIsas ?? []).includes(isa))(name, async () => {
+          it.runIf(supportsIsa(isa))(name, async () => {
             await expectConforms([a, b], ([x, y]) => tf.matMul(x!, y!, ta, tb), grad);
           });
         }

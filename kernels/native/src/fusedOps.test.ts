@@ -1,11 +1,11 @@
 import { initBackend, tf } from '@deepline/core';
 import {
-  FUSED_KERNEL_NAMES,
-  FusedAdamOptimizer,
   attention,
   attentionReference,
   crossEntropy,
   crossEntropyReference,
+  FUSED_KERNEL_NAMES,
+  FusedAdamOptimizer,
   registerWasmKernels,
   rmsNorm,
   rmsNormReference,
@@ -20,9 +20,9 @@ import {
   nativeKernelsAvailable,
   registerNativeKernels,
   setNativeIsa,
-  setNativeThreads,
   unregisterNativeKernels,
 } from './registerNativeKernels.js';
+import { restoreNativeDefaults, supportsIsa, useNativeConfig } from './testing/nativeTestConfig.js';
 
 // The native attention and SwiGLU kernels (registered under the wasm pack's kernel names) on
 // tfjs-wasm, forward and gradients, against the composed tfjs definitions on the cpu backend.
@@ -89,8 +89,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (!status.available) return;
-  setNativeIsa('auto');
-  loadAddon().addon!.setParallelMinFlops(4e6);
+  restoreNativeDefaults();
   await unregisterNativeKernels();
 });
 
@@ -105,12 +104,9 @@ describe.runIf(status.available)(
   () => {
     for (const [isa, threads] of configs) {
       describe(`${isa} kernels, ${threads} thread(s)`, () => {
-        const supported = isa === 'auto' || (status.supportedIsas ?? []).includes(isa);
+        const supported = supportsIsa(isa);
         beforeAll(() => {
-          if (!supported) return;
-          setNativeIsa(isa);
-          setNativeThreads(threads);
-          loadAddon().addon!.setParallelMinFlops(threads > 1 ? 0 : 4e6);
+          if (supported) useNativeConfig(isa, threads);
         });
         const cases: [string, number, number, number, number, number, boolean][] = [
           ['causal self-attention, odd sizes', 2, 13, 13, 3, 5, true],

@@ -11,6 +11,7 @@ import {
   setNativeIsa,
   setNativeThreads,
 } from './registerNativeKernels.js';
+import { restoreNativeDefaults, useNativeConfig } from './testing/nativeTestConfig.js';
 
 // The addon alone (no tfjs): every kernel set and thread count against a float64 triple loop.
 
@@ -84,10 +85,7 @@ describe.runIf(status.available)('native GEMM against a float64 reference', () =
       it.runIf(isas.includes(isa))(
         `${isa}, ${threads} thread(s): random shapes, all four transpose modes`,
         () => {
-          setNativeIsa(isa);
-          setNativeThreads(threads);
-          // Split even small products across the threads, so the threaded tiling is exercised.
-          loadAddon().addon!.setParallelMinFlops(threads > 1 ? 0 : 4e6);
+          useNativeConfig(isa, threads);
           for (const [m, n, k] of shapes()) {
             const a = seededFloats(m * k, m * 31 + k, 1);
             const b = seededFloats(k * n, n * 17 + k, 1);
@@ -106,7 +104,7 @@ describe.runIf(status.available)('native GEMM against a float64 reference', () =
               );
             }
           }
-          loadAddon().addon!.setParallelMinFlops(4e6);
+          restoreNativeDefaults();
         },
       );
     }
