@@ -61,12 +61,7 @@ void softmax_rows_avx2(float* s, long rows, long cols, long ld, float scale, lon
   const __m256 vscale = _mm256_set1_ps(scale);
   for (long r = 0; r < rows; ++r) {
     float* row = s + r * ld;
-    long len = cols;
-    if (visible0 >= 0) {
-      len = visible0 + r;
-      if (len > cols) len = cols;
-      if (len < 0) len = 0;
-    }
+    const long len = visible_columns(r, cols, visible0);
     __m256 vmax = _mm256_set1_ps(-INFINITY);
     float m = -INFINITY;
     long j = 0;

@@ -9,12 +9,7 @@ namespace deepline {
 void softmax_rows_generic(float* s, long rows, long cols, long ld, float scale, long visible0) {
   for (long r = 0; r < rows; ++r) {
     float* row = s + r * ld;
-    long len = cols;
-    if (visible0 >= 0) {
-      len = visible0 + r;
-      if (len > cols) len = cols;
-      if (len < 0) len = 0;
-    }
+    const long len = visible_columns(r, cols, visible0);
     float m = -INFINITY;
     for (long j = 0; j < len; ++j) m = m > row[j] ? m : row[j];
     m *= scale;

@@ -71,6 +71,14 @@ struct KernelInfo {
   void (*gemm_packed)(const GemmProblem& problem, float* apack, const float* bpacked);
 };
 
+// Columns of softmax row r that are visible: all of them, or (visible0 >= 0, causal) the first
+// visible0 + r, clamped to [0, cols].
+inline long visible_columns(long r, long cols, long visible0) {
+  if (visible0 < 0) return cols;
+  const long len = visible0 + r;
+  return len > cols ? cols : len < 0 ? 0 : len;
+}
+
 // Portable versions of the element-wise kernels (shared by the generic set).
 void softmax_rows_generic(float* s, long rows, long cols, long ld, float scale, long visible0);
 void softmax_backward_generic(const float* p, float* dp, long rows, long cols, long ld, float scale);
